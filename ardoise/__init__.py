@@ -1,0 +1,1 @@
+"""Ardoise: shared infrastructure at the bottom of the package graph."""

@@ -1,0 +1,31 @@
+"""The Celery application object; configured per process from a :class:`Config`."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from ardoise.config import Config
+
+celery = Celery("ardoise", include=["ardoise.worker.tasks"])
+
+
+def configure_celery(config: Config) -> Celery:
+    """Point Celery at Redis, or run every task in-process when no broker is configured."""
+    visibility = int(os.environ.get("ARDOISE_CELERY_VISIBILITY_TIMEOUT", "3600"))
+    celery.conf.update(
+        broker_url=config.redis_url or "memory://",
+        result_backend=None,
+        task_always_eager=config.redis_url is None,
+        task_eager_propagates=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="default",
+        task_routes={"ardoise.run_code": {"queue": "sandbox"}},
+        broker_transport_options={"visibility_timeout": visibility},
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+    )
+    return celery

@@ -1,0 +1,16 @@
+"""Task definitions; each calls a domain service inside its own unit of work."""
+
+from __future__ import annotations
+
+from ardoise.celery_app import celery
+from ardoise.clock import utcnow
+from ardoise.worker.context import database
+from exam_engine.grading import grade_attempt as grade_attempt_service
+
+
+@celery.task(name="ardoise.grade_attempt", acks_late=True, max_retries=5,
+             autoretry_for=(ConnectionError,), retry_backoff=True)
+def grade_attempt(attempt_id: str) -> None:
+    """Auto-grade the objective items of a submitted attempt (idempotent)."""
+    with database().session() as session:
+        grade_attempt_service(session, attempt_id, utcnow())

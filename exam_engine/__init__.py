@@ -1,0 +1,1 @@
+"""Exams, sittings, attempts, the answer log, the server clock and auto-grading."""

@@ -1,0 +1,243 @@
+"""Starting, resuming, pausing, extending and submitting attempts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ardoise.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from exam_engine import chain
+from exam_engine.deadline import compute_deadline, is_late
+from exam_engine.exams import exam_versions, get_exam
+from exam_engine.models import Attempt, AttemptSlot, AttemptState, Sitting
+from exam_engine.sittings import get_sitting, is_candidate, is_open
+from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.service import versions_by_id
+from student_records import service as records
+
+# A device seen this recently keeps the attempt; another device is refused meanwhile.
+DEVICE_HOLD_SECONDS = 60
+
+
+class AttemptRefused(DomainError):
+    """A refusal of the answer path; ``code`` is one of ARCHITECTURE.md's refusal codes."""
+
+    status = 409
+
+
+def question_order(seed: int, count: int, shuffle: bool) -> list[int]:
+    """The attempt's fixed order of exam positions, derived from its seed alone."""
+    order = list(range(count))
+    if shuffle:
+        random.Random(seed).shuffle(order)
+    return order
+
+
+def option_seed(seed: int, item_version_id: str) -> int:
+    """A per-question seed for option order, stable for the attempt and the item version."""
+    digest = hashlib.sha256(f"{seed}:{item_version_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def get_attempt(session: Session, attempt_id: str, *, for_update: bool = False) -> Attempt:
+    query = select(Attempt).where(Attempt.id == attempt_id)
+    if for_update:
+        query = query.with_for_update()
+    attempt = session.scalar(query)
+    if attempt is None:
+        raise AttemptRefused("not_found")
+    return attempt
+
+
+def slots_of(session: Session, attempt_id: str) -> list[AttemptSlot]:
+    return list(
+        session.scalars(
+            select(AttemptSlot).where(AttemptSlot.attempt_id == attempt_id)
+            .order_by(AttemptSlot.slot)
+        )
+    )
+
+
+def refresh_deadline(attempt: Attempt, sitting: Sitting) -> datetime:
+    attempt.deadline = compute_deadline(
+        started_at=attempt.started_at, closes_at=sitting.closes_at,
+        time_limit_seconds=sitting.time_limit_seconds,
+        extra_time_percent=attempt.extra_time_percent,
+        extension_seconds=attempt.extension_seconds, paused_seconds=attempt.paused_seconds,
+    )
+    return attempt.deadline
+
+
+def start_or_resume(
+    session: Session, sitting_id: str, student_id: str, now: datetime,
+    access_code: str | None = None,
+) -> Attempt:
+    """Return the student's attempt for the sitting, creating it if the window is open."""
+    sitting = get_sitting(session, sitting_id)
+    if not is_candidate(session, sitting, student_id):
+        raise Forbidden("forbidden")
+    existing = session.scalar(
+        select(Attempt).where(Attempt.sitting_id == sitting_id, Attempt.student_id == student_id)
+    )
+    if existing is not None:
+        return existing
+    if not is_open(sitting, now):
+        raise AttemptRefused("sitting_closed" if now >= sitting.closes_at else "sitting_not_open")
+    if sitting.access_code and not hmac.compare_digest(
+        (access_code or "").strip().upper().encode(), sitting.access_code.upper().encode()
+    ):
+        raise Invalid("bad_access_code")
+    exam = get_exam(session, sitting.exam_id)
+    versions = exam_versions(session, exam.id)
+    seed = secrets.randbits(31)
+    attempt = Attempt(
+        sitting_id=sitting.id, student_id=student_id, seed=seed, started_at=now,
+        extra_time_percent=records.extra_time_percent(session, student_id),
+        last_hash="", state=AttemptState.IN_PROGRESS,
+    )
+    refresh_deadline(attempt, sitting)
+    session.add(attempt)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two tabs started at once: the other one won, use its attempt.
+        session.rollback()
+        raise Conflict("attempt_race") from None
+    attempt.last_hash = chain.genesis(attempt.id)
+    for slot, position in enumerate(question_order(seed, len(versions), exam.shuffle_questions)):
+        version = versions[position]
+        session.add(
+            AttemptSlot(
+                attempt_id=attempt.id, slot=slot, item_version_id=version.id,
+                option_seed=option_seed(seed, version.id) if exam.shuffle_options else None,
+            )
+        )
+    session.flush()
+    return attempt
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: int
+    item_type: str
+    item_version_id: str
+    render: dict[str, Any]
+    points: float
+
+
+def render_slots(
+    session: Session, attempt: Attempt, registry: ItemTypeRegistry | None = None,
+) -> list[SlotView]:
+    """What the student's page needs to show each question: never the key."""
+    registry = registry or default_registry()
+    slots = slots_of(session, attempt.id)
+    versions = versions_by_id(session, [s.item_version_id for s in slots])
+    views = []
+    for s in slots:
+        version = versions[s.item_version_id]
+        item_type = registry.get(version.item_type)
+        views.append(
+            SlotView(
+                slot=s.slot, item_type=version.item_type, item_version_id=version.id,
+                render=item_type.render(version.content, s.option_seed),
+                points=float(version.content.get("points", 1)),
+            )
+        )
+    return views
+
+
+def is_paused(attempt: Attempt) -> bool:
+    return attempt.paused_at is not None
+
+
+def submit(
+    session: Session, attempt: Attempt, now: datetime, reason: str, grace_seconds: float,
+) -> str:
+    """Close the attempt; returns the receipt (the last hash of its log). Idempotent."""
+    if attempt.state is AttemptState.SUBMITTED:
+        return attempt.receipt or attempt.last_hash
+    if reason == "student" and is_late(now, attempt.deadline, grace_seconds):
+        reason = "deadline"
+    if attempt.paused_at is not None:
+        attempt.paused_seconds += (now - attempt.paused_at).total_seconds()
+        attempt.paused_at = None
+    attempt.state = AttemptState.SUBMITTED
+    attempt.submitted_at = now
+    attempt.submitted_reason = reason
+    attempt.receipt = attempt.last_hash
+    session.flush()
+    return attempt.receipt
+
+
+def pause(session: Session, attempt: Attempt, now: datetime) -> None:
+    if attempt.state is AttemptState.SUBMITTED:
+        raise AttemptRefused("submitted")
+    if attempt.paused_at is None:
+        attempt.paused_at = now
+
+
+def resume(session: Session, attempt: Attempt, now: datetime) -> None:
+    if attempt.paused_at is None:
+        return
+    attempt.paused_seconds += (now - attempt.paused_at).total_seconds()
+    attempt.paused_at = None
+    refresh_deadline(attempt, get_sitting(session, attempt.sitting_id))
+
+
+def extend(session: Session, attempt: Attempt, seconds: int) -> None:
+    """A proctor's extension; it may pass the sitting's close."""
+    if attempt.state is AttemptState.SUBMITTED:
+        raise AttemptRefused("submitted")
+    if not -3600 * 6 <= seconds <= 3600 * 6 or seconds == 0:
+        raise Invalid("extension_invalid")
+    attempt.extension_seconds += seconds
+    refresh_deadline(attempt, get_sitting(session, attempt.sitting_id))
+
+
+def claim_device(attempt: Attempt, device_id: str, now: datetime) -> None:
+    """Bind the attempt to ``device_id`` unless another device was active just now."""
+    if attempt.device_id and attempt.device_id != device_id and attempt.device_seen_at and \
+            (now - attempt.device_seen_at).total_seconds() < DEVICE_HOLD_SECONDS:
+        raise AttemptRefused("other_device")
+    attempt.device_id = device_id
+    attempt.device_seen_at = now
+
+
+def expired_attempt_ids(session: Session, now: datetime, grace_seconds: float) -> list[str]:
+    cutoff = now - timedelta(seconds=grace_seconds)
+    return list(
+        session.scalars(
+            select(Attempt.id).where(
+                Attempt.state == AttemptState.IN_PROGRESS, Attempt.paused_at.is_(None),
+                Attempt.deadline < cutoff,
+            ).limit(500)
+        )
+    )
+
+
+def sweep_one(session: Session, attempt_id: str, now: datetime, grace_seconds: float) -> bool:
+    """Submit one expired attempt under its row lock; False if it changed meanwhile."""
+    attempt = get_attempt(session, attempt_id, for_update=True)
+    if attempt.state is not AttemptState.IN_PROGRESS or attempt.paused_at is not None or \
+            not is_late(now, attempt.deadline, grace_seconds):
+        return False
+    submit(session, attempt, now, "deadline", grace_seconds)
+    return True
+
+
+def attempt_for_student(session: Session, attempt_id: str, student_id: str) -> Attempt:
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound("attempt_not_found")
+    if attempt.student_id != student_id:
+        raise Forbidden("forbidden")
+    return attempt

@@ -1,0 +1,63 @@
+"""Auto-grading of objective items and the results a student may see once released."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from exam_engine.attempts import get_attempt, slots_of
+from exam_engine.models import Attempt, AttemptState, Sitting
+from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.service import versions_by_id
+
+
+def grade_attempt(
+    session: Session, attempt_id: str, now: datetime, registry: ItemTypeRegistry | None = None,
+) -> Attempt:
+    """Score every slot of a submitted attempt and total it. Safe to run twice."""
+    registry = registry or default_registry()
+    attempt = get_attempt(session, attempt_id, for_update=True)
+    if attempt.state is not AttemptState.SUBMITTED:
+        return attempt
+    slots = slots_of(session, attempt.id)
+    versions = versions_by_id(session, [s.item_version_id for s in slots])
+    total = maximum = 0.0
+    for s in slots:
+        version = versions[s.item_version_id]
+        result = registry.get(version.item_type).score(version.content, s.response)
+        s.points, s.max_points, s.correct = result.points, result.max_points, result.correct
+        total += result.points
+        maximum += result.max_points
+    attempt.score = round(total, 4)
+    attempt.max_score = round(maximum, 4)
+    attempt.graded_at = now
+    session.flush()
+    return attempt
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    slot: int
+    points: float | None
+    max_points: float | None
+    correct: bool | None
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    score: float
+    max_score: float
+    slots: list[SlotResult]
+
+
+def released_result(session: Session, attempt: Attempt, sitting: Sitting) -> AttemptResult | None:
+    """The result, only once the teacher has released the sitting and grading is done."""
+    if sitting.released_at is None or attempt.graded_at is None or attempt.score is None:
+        return None
+    return AttemptResult(
+        score=attempt.score, max_score=attempt.max_score or 0.0,
+        slots=[SlotResult(s.slot, s.points, s.max_points, s.correct)
+               for s in slots_of(session, attempt.id)],
+    )

@@ -1,0 +1,194 @@
+"""Scheduling sittings, who may take them, and the teacher's view of their progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ardoise.errors import Conflict, Invalid, NotFound
+from exam_engine.models import (
+    Attempt,
+    AttemptSlot,
+    AttemptState,
+    DisplayMode,
+    Exam,
+    ExamItem,
+    Sitting,
+    SittingCandidate,
+)
+from student_records import service as records
+from student_records.models import Enrolment, Person, Role
+
+
+def schedule_sitting(
+    session: Session, exam: Exam, *, title: str, opens_at: datetime, closes_at: datetime,
+    time_limit_seconds: int | None, class_id: str | None = None,
+    candidate_ids: list[str] | None = None, access_code: str | None = None,
+    display_mode: DisplayMode = DisplayMode.ONE_PER_SCREEN, author_id: str | None = None,
+) -> Sitting:
+    """Schedule ``exam`` for a class, for chosen students, or both."""
+    if closes_at <= opens_at:
+        raise Invalid("sitting_invalid", field="closes_at")
+    if time_limit_seconds is not None and time_limit_seconds <= 0:
+        raise Invalid("sitting_invalid", field="time_limit")
+    if not class_id and not candidate_ids:
+        raise Invalid("sitting_invalid", field="class_id")
+    if not session.scalar(select(func.count()).where(ExamItem.exam_id == exam.id)):
+        raise Invalid("sitting_invalid", field="exam_empty")
+    if class_id:
+        klass = records.get_class(session, class_id)
+        if klass.school_id != exam.organisation_id:
+            raise Invalid("sitting_invalid", field="class_id")
+    sitting = Sitting(
+        exam_id=exam.id, organisation_id=exam.organisation_id, class_id=class_id,
+        title=title.strip() or exam.title, opens_at=opens_at, closes_at=closes_at,
+        time_limit_seconds=time_limit_seconds, access_code=(access_code or "").strip() or None,
+        display_mode=display_mode, created_by=author_id,
+    )
+    session.add(sitting)
+    session.flush()
+    for person_id in dict.fromkeys(candidate_ids or []):
+        person = records.get_person(session, person_id)
+        if not records.has_role(person, Role.STUDENT, exam.organisation_id):
+            raise Invalid("sitting_invalid", field="candidates")
+        session.add(SittingCandidate(sitting_id=sitting.id, person_id=person_id))
+    session.flush()
+    return sitting
+
+
+def get_sitting(session: Session, sitting_id: str) -> Sitting:
+    sitting = session.get(Sitting, sitting_id)
+    if sitting is None:
+        raise NotFound("sitting_not_found")
+    return sitting
+
+
+def is_candidate(session: Session, sitting: Sitting, person_id: str) -> bool:
+    """Whether ``person_id`` is called to this sitting (by class or by name)."""
+    if sitting.class_id and session.scalar(
+        select(Enrolment.id).where(
+            Enrolment.class_id == sitting.class_id, Enrolment.person_id == person_id,
+            Enrolment.role == Role.STUDENT,
+        )
+    ):
+        return True
+    return bool(
+        session.scalar(
+            select(SittingCandidate.id).where(
+                SittingCandidate.sitting_id == sitting.id, SittingCandidate.person_id == person_id
+            )
+        )
+    )
+
+
+def candidates(session: Session, sitting: Sitting) -> list[Person]:
+    people: dict[str, Person] = {}
+    if sitting.class_id:
+        for person in records.class_members(session, sitting.class_id):
+            people[person.id] = person
+    chosen = session.scalars(
+        select(Person).join(SittingCandidate, SittingCandidate.person_id == Person.id)
+        .where(SittingCandidate.sitting_id == sitting.id)
+    )
+    for person in chosen:
+        people[person.id] = person
+    return sorted(people.values(), key=lambda p: (p.family_name, p.given_name, p.username))
+
+
+def sittings_for_student(session: Session, person_id: str) -> list[Sitting]:
+    """Every sitting the student is called to, soonest first."""
+    class_ids = select(Enrolment.class_id).where(
+        Enrolment.person_id == person_id, Enrolment.role == Role.STUDENT
+    )
+    chosen = select(SittingCandidate.sitting_id).where(SittingCandidate.person_id == person_id)
+    return list(
+        session.scalars(
+            select(Sitting)
+            .where(or_(Sitting.class_id.in_(class_ids), Sitting.id.in_(chosen)))
+            .order_by(Sitting.opens_at)
+        )
+    )
+
+
+def is_open(sitting: Sitting, now: datetime) -> bool:
+    return sitting.opens_at <= now < sitting.closes_at
+
+
+def sittings_of(session: Session, organisation_ids: set[str]) -> list[Sitting]:
+    return list(
+        session.scalars(
+            select(Sitting).where(Sitting.organisation_id.in_(organisation_ids))
+            .order_by(Sitting.opens_at.desc())
+        )
+    )
+
+
+def release_results(session: Session, sitting: Sitting, now: datetime) -> None:
+    if sitting.released_at is not None:
+        raise Conflict("already_released")
+    sitting.released_at = now
+
+
+@dataclass(frozen=True)
+class CandidateProgress:
+    person_id: str
+    username: str
+    name: str
+    attempt_id: str | None
+    state: str  # not_started, in_progress, paused, submitted
+    answered: int
+    total: int
+    last_saved_at: datetime | None
+    deadline: datetime | None
+    score: float | None
+    max_score: float | None
+
+
+def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
+    """Who is in progress, how far, and who has submitted."""
+    attempts = {
+        a.student_id: a
+        for a in session.scalars(select(Attempt).where(Attempt.sitting_id == sitting.id))
+    }
+    counts = dict(
+        session.execute(
+            select(AttemptSlot.attempt_id, func.count())
+            .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
+            .where(Attempt.sitting_id == sitting.id, AttemptSlot.response.is_not(None),
+                   AttemptSlot.seq > 0)
+            .group_by(AttemptSlot.attempt_id)
+        ).tuples()
+    )
+    last_saves = dict(
+        session.execute(
+            select(AttemptSlot.attempt_id, func.max(AttemptSlot.saved_at))
+            .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
+            .where(Attempt.sitting_id == sitting.id)
+            .group_by(AttemptSlot.attempt_id)
+        ).tuples()
+    )
+    total = session.scalar(select(func.count()).where(ExamItem.exam_id == sitting.exam_id)) or 0
+    rows = []
+    for person in candidates(session, sitting):
+        attempt = attempts.get(person.id)
+        if attempt is None:
+            state = "not_started"
+        elif attempt.state is AttemptState.SUBMITTED:
+            state = "submitted"
+        else:
+            state = "paused" if attempt.paused_at else "in_progress"
+        rows.append(
+            CandidateProgress(
+                person_id=person.id, username=person.username, name=person.display_name,
+                attempt_id=attempt.id if attempt else None, state=state,
+                answered=counts.get(attempt.id, 0) if attempt else 0, total=total,
+                last_saved_at=last_saves.get(attempt.id) if attempt else None,
+                deadline=attempt.deadline if attempt else None,
+                score=attempt.score if attempt else None,
+                max_score=attempt.max_score if attempt else None,
+            )
+        )
+    return rows

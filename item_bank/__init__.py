@@ -1,0 +1,1 @@
+"""Items, immutable item versions and the item-type plugins."""

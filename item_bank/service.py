@@ -1,0 +1,92 @@
+"""Authoring items: every change makes a new immutable version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ardoise.errors import Invalid, NotFound
+from item_bank.models import Item, ItemVersion
+from item_bank.registry import ItemTypeRegistry, default_registry
+
+
+def create_item(
+    session: Session, organisation_id: str, item_type: str, title: str, content: dict[str, Any],
+    author_id: str | None = None, registry: ItemTypeRegistry | None = None,
+) -> ItemVersion:
+    """Create an item and its first version; the content is validated by its type."""
+    registry = registry or default_registry()
+    clean = registry.get(item_type).validate(content)
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise Invalid("item_invalid", field="title")
+    item = Item(organisation_id=organisation_id, item_type=item_type, title=title,
+                latest_version=1, created_by=author_id)
+    session.add(item)
+    session.flush()
+    version = ItemVersion(item_id=item.id, number=1, item_type=item_type, content=clean,
+                          created_by=author_id)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def revise_item(
+    session: Session, item_id: str, content: dict[str, Any], author_id: str | None = None,
+    title: str | None = None, registry: ItemTypeRegistry | None = None,
+) -> ItemVersion:
+    """Add a version to an item; earlier versions stay exactly as they were."""
+    registry = registry or default_registry()
+    item = session.get(Item, item_id, with_for_update=True)
+    if item is None:
+        raise NotFound("item_not_found")
+    clean = registry.get(item.item_type).validate(content)
+    if title is not None and title.strip():
+        item.title = title.strip()[:200]
+    item.latest_version += 1
+    version = ItemVersion(item_id=item.id, number=item.latest_version, item_type=item.item_type,
+                          content=clean, created_by=author_id)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def get_item(session: Session, item_id: str) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("item_not_found")
+    return item
+
+
+def latest_version(session: Session, item_id: str) -> ItemVersion:
+    item = get_item(session, item_id)
+    version = session.scalar(
+        select(ItemVersion).where(ItemVersion.item_id == item_id,
+                                  ItemVersion.number == item.latest_version)
+    )
+    if version is None:
+        raise NotFound("item_not_found")
+    return version
+
+
+def get_version(session: Session, version_id: str) -> ItemVersion:
+    version = session.get(ItemVersion, version_id)
+    if version is None:
+        raise NotFound("item_not_found")
+    return version
+
+
+def versions_by_id(session: Session, ids: list[str]) -> dict[str, ItemVersion]:
+    rows = session.scalars(select(ItemVersion).where(ItemVersion.id.in_(ids)))
+    return {v.id: v for v in rows}
+
+
+def items_of(session: Session, organisation_ids: set[str]) -> list[Item]:
+    return list(
+        session.scalars(
+            select(Item).where(Item.organisation_id.in_(organisation_ids))
+            .order_by(Item.created_at.desc())
+        )
+    )

@@ -1,0 +1,1 @@
+"""Item-type plugins, discovered through the ``ardoise.item_types`` entry points."""

@@ -1,0 +1,44 @@
+"""Alembic environment: the metadata of every package's models."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import exam_engine.models  # noqa: F401 - registers tables
+import item_bank.models  # noqa: F401
+import student_records.models  # noqa: F401
+from ardoise.db import Base, make_engine
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url or "")
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

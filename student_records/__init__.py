@@ -1,0 +1,1 @@
+"""People, roles, organisations, classes, enrolments and accommodations."""
