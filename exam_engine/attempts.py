@@ -31,7 +31,11 @@ DEVICE_HOLD_SECONDS = 60
 class AttemptRefused(DomainError):
     """A refusal of the answer path; ``code`` is one of ARCHITECTURE.md's refusal codes."""
 
-    status = 409
+    STATUS_BY_CODE = {"forbidden": 403, "not_found": 404, "invalid_response": 422}
+
+    def __init__(self, code: str, detail: str = "", **params: Any) -> None:
+        super().__init__(code, detail, **params)
+        self.status = self.STATUS_BY_CODE.get(code, 409)
 
 
 def question_order(seed: int, count: int, shuffle: bool) -> list[int]:

@@ -1,0 +1,128 @@
+"""The answer path as the web layer runs it, shared by Socket.IO events and the REST API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from ardoise.clock import iso, utcnow
+from ardoise.db import Database
+from ardoise.worker.tasks import grade_attempt
+from exam_engine import answer_log, attempts
+from exam_engine.attempts import AttemptRefused
+from exam_engine.grading import released_result
+from exam_engine.models import Attempt, AttemptState
+from exam_engine.sittings import get_sitting
+from student_records.models import Person
+from web.access import may_read_attempt
+
+
+def slot_answers(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
+    return [{"slot": s.slot, "seq": s.seq, "response": s.response}
+            for s in attempts.slots_of(session, attempt.id)]
+
+
+def clock_view(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "deadline": iso(attempt.deadline),
+        "server_now": iso(utcnow()),
+        "paused": attempt.paused_at is not None,
+    }
+
+
+def join_view(session: Session, attempt: Attempt) -> dict[str, Any]:
+    return {"ok": True, "state": attempt.state.value, **clock_view(attempt),
+            "slots": slot_answers(session, attempt)}
+
+
+def attempt_view(session: Session, attempt: Attempt, *, with_slots: bool = False
+                 ) -> dict[str, Any]:
+    sitting = get_sitting(session, attempt.sitting_id)
+    result = released_result(session, attempt, sitting)
+    view: dict[str, Any] = {
+        "id": attempt.id,
+        "sitting_id": attempt.sitting_id,
+        "state": attempt.state.value,
+        "started_at": iso(attempt.started_at),
+        "deadline": iso(attempt.deadline),
+        "server_now": iso(utcnow()),
+        "paused": attempt.paused_at is not None,
+        "submitted_at": iso(attempt.submitted_at),
+        "receipt": attempt.receipt,
+        "answers": slot_answers(session, attempt),
+        "result": asdict(result) if result else None,
+    }
+    if with_slots:
+        view["slots"] = [
+            {"slot": s.slot, "item_type": s.item_type, "points": s.points, "render": s.render}
+            for s in attempts.render_slots(session, attempt)
+        ]
+    return view
+
+
+def readable_attempt(session: Session, user: Person, attempt_id: str) -> Attempt:
+    """The attempt if ``user`` may read it; otherwise the same refusal as a missing one."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise AttemptRefused("not_found")
+    if not may_read_attempt(session, user, attempt, get_sitting(session, attempt.sitting_id)):
+        raise AttemptRefused("forbidden")
+    return attempt
+
+
+def save(database: Database, grace: float, user: Person, payload: dict[str, Any],
+         device_id: str | None) -> dict[str, Any]:
+    """Apply one save; the acknowledgement is built only after the commit."""
+    attempt_id = payload.get("attempt_id")
+    if not isinstance(attempt_id, str):
+        raise AttemptRefused("not_found")
+    with database.session() as session:
+        ack = answer_log.save(
+            session, attempt_id, user.id, slot=payload.get("slot"),  # type: ignore[arg-type]
+            seq=payload.get("seq"), response=payload.get("response"),  # type: ignore[arg-type]
+            now=utcnow(), grace_seconds=grace, device_id=device_id,
+        )
+    result = {"ok": True, "seq": ack.seq, "saved_at": ack.saved_at, "hash": ack.hash}
+    if ack.stale:
+        result["stale_seq"] = True
+    if ack.duplicate:
+        result["duplicate"] = True
+    return result
+
+
+def submit(database: Database, grace: float, user: Person, attempt_id: str,
+           device_id: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Submit the caller's attempt; returns the ack and whether this call closed it."""
+    with database.session() as session:
+        attempt = attempts.get_attempt(session, attempt_id, for_update=True)
+        if attempt.student_id != user.id:
+            raise AttemptRefused("forbidden")
+        if device_id is not None and attempt.device_id not in (None, device_id) and \
+                attempt.state is AttemptState.IN_PROGRESS:
+            raise AttemptRefused("other_device")
+        closed_now = attempt.state is AttemptState.IN_PROGRESS
+        receipt = attempts.submit(session, attempt, utcnow(), "student", grace)
+    if closed_now:
+        grade_attempt.delay(attempt_id)
+    return {"ok": True, "receipt": receipt}, closed_now
+
+
+def run_sweeper_pass(app: Flask, notify: Any) -> list[str]:
+    """Submit every open attempt past its deadline; ``notify(attempt_id)`` after each commit."""
+    database: Database = app.extensions["ardoise.db"]
+    grace = app.extensions["ardoise.config"].save_grace_seconds
+    now = utcnow()
+    with database.session() as session:
+        candidates = attempts.expired_attempt_ids(session, now, grace)
+    closed = []
+    for attempt_id in candidates:
+        with database.session() as session:
+            if not attempts.sweep_one(session, attempt_id, now, grace):
+                continue
+        closed.append(attempt_id)
+        grade_attempt.delay(attempt_id)
+        notify(attempt_id)
+    return closed

@@ -1,0 +1,5 @@
+"""The JSON API under /api/v1 and its OpenAPI document."""
+
+from web.api.routes import bp
+
+__all__ = ["bp"]

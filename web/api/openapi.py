@@ -1,0 +1,234 @@
+"""The OpenAPI 3.1 document of /api/v1, item-type payloads included from the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from item_bank.registry import default_registry
+
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, with Z"}
+ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "stable machine code",
+                  "enum": ["late", "paused", "locked", "other_device", "forbidden",
+                           "not_found", "seq_conflict", "invalid_response", "submitted",
+                           "sitting_not_open", "sitting_closed", "bad_access_code",
+                           "unauthenticated", "rate_limited", "csrf", "invalid", "conflict",
+                           "already_released", "extension_invalid", "server_error",
+                           "attempt_race", "bad_request"]},
+        "message": {"type": "string", "description": "translated for the caller"},
+    },
+}
+ANSWER = {
+    "type": "object",
+    "required": ["slot", "seq", "response"],
+    "properties": {"slot": {"type": "integer", "minimum": 0},
+                   "seq": {"type": "integer", "minimum": 0},
+                   "response": {"description": "shape depends on the slot's item type"}},
+}
+SLOT_RESULT = {
+    "type": "object",
+    "properties": {"slot": {"type": "integer"}, "points": {"type": ["number", "null"]},
+                   "max_points": {"type": ["number", "null"]},
+                   "correct": {"type": ["boolean", "null"]}},
+}
+
+
+def _item_type_schemas() -> dict[str, Any]:
+    registry = default_registry()
+    schemas: dict[str, Any] = {}
+    variants = []
+    for name in registry.names():
+        item_type = registry.get(name)
+        render_name = f"Render_{name}"
+        schemas[render_name] = item_type.render_schema
+        schemas[f"Response_{name}"] = item_type.response_schema
+        variants.append({
+            "type": "object",
+            "required": ["slot", "item_type", "render", "points"],
+            "properties": {
+                "slot": {"type": "integer"},
+                "item_type": {"const": name},
+                "points": {"type": "number"},
+                "render": {"$ref": f"#/components/schemas/{render_name}"},
+            },
+            "description": f"Response shape: #/components/schemas/Response_{name}",
+        })
+    schemas["Slot"] = {"oneOf": variants}
+    return schemas
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): _json(_ref("Error"), "Error") for c in codes}
+
+
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": ERROR,
+        "Answer": ANSWER,
+        "Sitting": {
+            "type": "object",
+            "required": ["id", "title", "opens_at", "closes_at"],
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"},
+                "exam_id": {"type": "string"}, "opens_at": TIME, "closes_at": TIME,
+                "time_limit_seconds": {"type": ["integer", "null"]},
+                "access_code_required": {"type": "boolean"},
+                "display_mode": {"enum": ["one", "all"]}, "released": {"type": "boolean"},
+                "attempt_id": {"type": ["string", "null"]},
+                "attempt_state": {"enum": ["not_started", "in_progress", "submitted"]},
+            },
+        },
+        "Attempt": {
+            "type": "object",
+            "required": ["id", "state", "deadline", "answers"],
+            "properties": {
+                "id": {"type": "string"}, "attempt_id": {"type": "string"},
+                "sitting_id": {"type": "string"},
+                "state": {"enum": ["in_progress", "submitted"]},
+                "started_at": TIME, "deadline": TIME, "server_now": TIME,
+                "paused": {"type": "boolean"}, "submitted_at": {**TIME, "type": ["string", "null"]},
+                "receipt": {"type": ["string", "null"],
+                            "description": "the last hash of the answer log, once submitted"},
+                "answers": {"type": "array", "items": _ref("Answer")},
+                "slots": {"type": "array", "items": _ref("Slot"),
+                          "description": "only for the student taking the attempt"},
+                "result": {
+                    "type": ["object", "null"],
+                    "description": "null until the teacher releases the results",
+                    "properties": {"score": {"type": "number"}, "max_score": {"type": "number"},
+                                   "slots": {"type": "array", "items": SLOT_RESULT}},
+                },
+            },
+        },
+        "LogEntry": {
+            "type": "object",
+            "required": ["seq", "slot", "response", "saved_at", "hash"],
+            "properties": {"seq": {"type": "integer"}, "slot": {"type": "integer"},
+                           "response": {}, "saved_at": TIME,
+                           "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                           "applied": {"type": "boolean",
+                                       "description": "false for a stale_seq save"}},
+        },
+        "AttemptLog": {
+            "type": "object",
+            "required": ["attempt_id", "genesis", "entries", "last_hash"],
+            "properties": {"attempt_id": {"type": "string"}, "genesis": {"type": "string"},
+                           "entries": {"type": "array", "items": _ref("LogEntry")},
+                           "last_hash": {"type": "string"},
+                           "receipt": {"type": ["string", "null"]}},
+        },
+        "SaveRequest": {
+            "type": "object", "required": ["slot", "seq", "response"],
+            "properties": {"slot": {"type": "integer"}, "seq": {"type": "integer"},
+                           "response": {}, "client_ts": {"type": "string"}},
+        },
+        "SaveAck": {
+            "type": "object", "required": ["ok", "seq", "saved_at", "hash"],
+            "properties": {"ok": {"const": True}, "seq": {"type": "integer"},
+                           "saved_at": TIME, "hash": {"type": "string"},
+                           "stale_seq": {"type": "boolean"}, "duplicate": {"type": "boolean"}},
+        },
+        "SubmitAck": {"type": "object", "required": ["ok", "receipt"],
+                      "properties": {"ok": {"const": True}, "receipt": {"type": "string"}}},
+        "Clock": {"type": "object",
+                  "properties": {"ok": {"type": "boolean"}, "deadline": TIME,
+                                 "server_now": TIME, "paused": {"type": "boolean"}}},
+        "Progress": {
+            "type": "object",
+            "properties": {
+                "sitting_id": {"type": "string"}, "server_now": TIME,
+                "candidates": {"type": "array", "items": {"type": "object", "properties": {
+                    "person_id": {"type": "string"}, "username": {"type": "string"},
+                    "name": {"type": "string"}, "attempt_id": {"type": ["string", "null"]},
+                    "state": {"enum": ["not_started", "in_progress", "paused", "submitted"]},
+                    "answered": {"type": "integer"}, "total": {"type": "integer"},
+                    "last_saved_at": {"type": ["string", "null"]},
+                    "deadline": {"type": ["string", "null"]},
+                    "score": {"type": ["number", "null"]},
+                    "max_score": {"type": ["number", "null"]}}}},
+            },
+        },
+        **_item_type_schemas(),
+    }
+    attempt_id = {"name": "attempt_id", "in": "path", "required": True,
+                  "schema": {"type": "string"}}
+    sitting_id = {"name": "sitting_id", "in": "path", "required": True,
+                  "schema": {"type": "string"}}
+    paths = {
+        "/sittings": {"get": {
+            "summary": "The caller's sittings; for a student, those they may take now",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "sittings": {"type": "array", "items": _ref("Sitting")}}}), **_errors(401)}}},
+        "/sittings/{sitting_id}/attempts": {"post": {
+            "summary": "Start or resume the caller's attempt",
+            "parameters": [sitting_id],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"access_code": {"type": "string"}}}}}},
+            "responses": {"200": _json(_ref("Attempt"), "Resumed"),
+                          "201": _json(_ref("Attempt"), "Started"),
+                          **_errors(401, 403, 404, 409, 422)}}},
+        "/sittings/{sitting_id}/release": {"post": {
+            "summary": "Release the sitting's results to its students (teacher)",
+            "parameters": [sitting_id],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "id": {"type": "string"}, "released_at": TIME}}), **_errors(401, 403, 404, 409)}}},
+        "/sittings/{sitting_id}/progress": {"get": {
+            "summary": "Who is in progress and how far (teacher, proctor)",
+            "parameters": [sitting_id],
+            "responses": {"200": _json(_ref("Progress")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}": {"get": {
+            "summary": "An attempt: state, answers, and the result once released",
+            "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("Attempt")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/log": {"get": {
+            "summary": "The hash-chained answer log, to recompute the receipt",
+            "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("AttemptLog")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/answers": {"post": {
+            "summary": "Save one answer (the REST twin of attempt:save)",
+            "parameters": [attempt_id],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("SaveRequest")}}},
+            "responses": {"200": _json(_ref("SaveAck")), **_errors(401, 403, 404, 409, 422)}}},
+        "/attempts/{attempt_id}/submit": {"post": {
+            "summary": "Submit the attempt; the receipt is the last hash of its log",
+            "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("SubmitAck")), **_errors(401, 403, 404, 409)}}},
+        "/attempts/{attempt_id}/pause": {"post": {
+            "summary": "Pause an attempt's clock (proctor, teacher)", "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404, 409)}}},
+        "/attempts/{attempt_id}/resume": {"post": {
+            "summary": "Resume a paused attempt (proctor, teacher)", "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/extend": {"post": {
+            "summary": "Extend an attempt by some minutes (proctor, teacher; audited)",
+            "parameters": [attempt_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["minutes"],
+                "properties": {"minutes": {"type": "integer"}}}}}},
+            "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404, 409, 422)}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Ardoise API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie",
+                                            "name": "ardoise_session"}},
+        },
+        "security": [{"token": []}, {"session": []}],
+        "paths": paths,
+    }

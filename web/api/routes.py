@@ -1,0 +1,213 @@
+"""REST endpoints: each adapts HTTP to a domain service in a few lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from ardoise.clock import iso, utcnow
+from ardoise.errors import Invalid
+from exam_engine import attempts, sittings
+from exam_engine.answer_log import log_entries
+from exam_engine.attempts import AttemptRefused
+from exam_engine.chain import genesis
+from exam_engine.models import Attempt, AttemptState, Sitting
+from student_records import service as records
+from student_records.models import Person, Role
+from web import answering
+from web.access import SUPERVISING, login_required, may_staff, staff_orgs
+from web.api.openapi import openapi_document
+from web.context import config, database, unit_of_work
+from web.sockets import emit_to_attempt
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _user() -> Person:
+    return g.user  # type: ignore[no-any-return]
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def sitting_view(sitting: Sitting, attempt: Attempt | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": sitting.id,
+        "title": sitting.title,
+        "exam_id": sitting.exam_id,
+        "opens_at": iso(sitting.opens_at),
+        "closes_at": iso(sitting.closes_at),
+        "time_limit_seconds": sitting.time_limit_seconds,
+        "access_code_required": bool(sitting.access_code),
+        "display_mode": sitting.display_mode.value,
+        "released": sitting.released_at is not None,
+    }
+    if attempt is not None or records.has_role(_user(), Role.STUDENT):
+        view["attempt_id"] = attempt.id if attempt else None
+        view["attempt_state"] = attempt.state.value if attempt else "not_started"
+    return view
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+@bp.get("/sittings")
+@login_required
+def list_sittings() -> ResponseReturnValue:
+    user, now = _user(), utcnow()
+    with unit_of_work() as db:
+        views = []
+        staff_scope = staff_orgs(db, user, (Role.TEACHER, Role.PROCTOR, Role.GRADER))
+        if staff_scope:
+            views = [sitting_view(s) for s in sittings.sittings_of(db, staff_scope)]
+        else:
+            mine = {a.sitting_id: a for a in db.query(Attempt).filter_by(student_id=user.id)}
+            for sitting in sittings.sittings_for_student(db, user.id):
+                attempt = mine.get(sitting.id)
+                takeable = sittings.is_open(sitting, now) and (
+                    attempt is None or attempt.state is AttemptState.IN_PROGRESS)
+                resumable = attempt is not None and attempt.state is AttemptState.IN_PROGRESS
+                if takeable or resumable:
+                    views.append(sitting_view(sitting, attempt))
+    return jsonify({"sittings": views})
+
+
+@bp.post("/sittings/<sitting_id>/attempts")
+@login_required
+def start_attempt(sitting_id: str) -> ResponseReturnValue:
+    code = _body().get("access_code")
+    with unit_of_work() as db:
+        existed = db.query(Attempt.id).filter_by(sitting_id=sitting_id,
+                                                 student_id=_user().id).first()
+        attempt = attempts.start_or_resume(db, sitting_id, _user().id, utcnow(),
+                                           access_code=code if isinstance(code, str) else None)
+        view = answering.attempt_view(db, attempt, with_slots=True)
+    view["attempt_id"] = view["id"]
+    return jsonify(view), 200 if existed else 201
+
+
+@bp.get("/attempts/<attempt_id>")
+@login_required
+def get_attempt(attempt_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        attempt = answering.readable_attempt(db, _user(), attempt_id)
+        return jsonify(answering.attempt_view(db, attempt,
+                                              with_slots=attempt.student_id == _user().id))
+
+
+@bp.get("/attempts/<attempt_id>/log")
+@login_required
+def attempt_log(attempt_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        attempt = answering.readable_attempt(db, _user(), attempt_id)
+        entries = [
+            {"seq": e.seq, "slot": e.slot, "response": e.response, "saved_at": e.saved_at,
+             "hash": e.hash, "applied": e.applied}
+            for e in log_entries(db, attempt)
+        ]
+        return jsonify({"attempt_id": attempt.id, "genesis": genesis(attempt.id),
+                        "entries": entries, "last_hash": attempt.last_hash,
+                        "receipt": attempt.receipt})
+
+
+@bp.post("/attempts/<attempt_id>/answers")
+@login_required
+def save_answer(attempt_id: str) -> ResponseReturnValue:
+    """The REST twin of ``attempt:save`` for scripted clients."""
+    payload = {**_body(), "attempt_id": attempt_id}
+    device = f"token:{g.token_id}" if g.get("token_id") else None
+    return jsonify(answering.save(database(), config().save_grace_seconds, _user(), payload,
+                                  device))
+
+
+@bp.post("/attempts/<attempt_id>/submit")
+@login_required
+def submit_attempt(attempt_id: str) -> ResponseReturnValue:
+    ack, closed_now = answering.submit(database(), config().save_grace_seconds, _user(),
+                                       attempt_id)
+    if closed_now:
+        emit_to_attempt(current_app._get_current_object(),  # type: ignore[attr-defined]
+                        attempt_id, "attempt:closed", {"reason": "submitted"})
+    return jsonify(ack)
+
+
+@bp.post("/sittings/<sitting_id>/release")
+@login_required
+def release(sitting_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        sitting = sittings.get_sitting(db, sitting_id)
+        if not may_staff(db, _user(), sitting.organisation_id, (Role.TEACHER,)):
+            raise AttemptRefused("forbidden")
+        sittings.release_results(db, sitting, utcnow())
+        records.audit(db, _user(), "release_results", "sitting", sitting.id,
+                      sitting.organisation_id)
+        return jsonify({"id": sitting.id, "released_at": iso(sitting.released_at)})
+
+
+@bp.get("/sittings/<sitting_id>/progress")
+@login_required
+def progress(sitting_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        sitting = sittings.get_sitting(db, sitting_id)
+        if not may_staff(db, _user(), sitting.organisation_id, SUPERVISING):
+            raise AttemptRefused("forbidden")
+        rows = [
+            {"person_id": r.person_id, "username": r.username, "name": r.name,
+             "attempt_id": r.attempt_id, "state": r.state, "answered": r.answered,
+             "total": r.total, "last_saved_at": iso(r.last_saved_at),
+             "deadline": iso(r.deadline), "score": r.score, "max_score": r.max_score}
+            for r in sittings.progress(db, sitting)
+        ]
+    return jsonify({"sitting_id": sitting_id, "server_now": iso(utcnow()), "candidates": rows})
+
+
+def _supervise(attempt_id: str, action: str, minutes: int | None = None) -> ResponseReturnValue:
+    """Pause, resume or extend an attempt as a proctor or teacher of its school."""
+    now = utcnow()
+    with unit_of_work() as db:
+        attempt = attempts.get_attempt(db, attempt_id, for_update=True)
+        sitting = sittings.get_sitting(db, attempt.sitting_id)
+        if not may_staff(db, _user(), sitting.organisation_id, SUPERVISING):
+            raise AttemptRefused("forbidden")
+        if action == "pause":
+            attempts.pause(db, attempt, now)
+        elif action == "resume":
+            attempts.resume(db, attempt, now)
+        else:
+            attempts.extend(db, attempt, (minutes or 0) * 60)
+        records.audit(db, _user(), action, "attempt", attempt.id, sitting.organisation_id,
+                      minutes=minutes, student_id=attempt.student_id)
+        clock = answering.clock_view(attempt)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if action in ("pause", "resume"):
+        emit_to_attempt(app, attempt_id, "attempt:state",
+                        {"state": "paused" if action == "pause" else "resumed", "reason": "proctor"})
+    emit_to_attempt(app, attempt_id, "timer:sync", clock)
+    return jsonify({"ok": True, **clock})
+
+
+@bp.post("/attempts/<attempt_id>/pause")
+@login_required
+def pause(attempt_id: str) -> ResponseReturnValue:
+    return _supervise(attempt_id, "pause")
+
+
+@bp.post("/attempts/<attempt_id>/resume")
+@login_required
+def resume(attempt_id: str) -> ResponseReturnValue:
+    return _supervise(attempt_id, "resume")
+
+
+@bp.post("/attempts/<attempt_id>/extend")
+@login_required
+def extend(attempt_id: str) -> ResponseReturnValue:
+    minutes = _body().get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise Invalid("extension_invalid")
+    return _supervise(attempt_id, "extend", minutes)

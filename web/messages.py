@@ -1,0 +1,88 @@
+"""The translated message for every stable error code the product answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
+
+MESSAGES = {
+    # Answer path refusals (Socket.IO and REST).
+    "late": lazy_gettext("The time for this exam is over: this answer arrived after the deadline "
+                         "and was not recorded."),
+    "paused": lazy_gettext("Your exam is paused by the proctor; answers cannot be saved until "
+                           "it resumes."),
+    "locked": lazy_gettext("Your exam is locked; ask your proctor."),
+    "other_device": lazy_gettext("This exam is open on another device. Close it there, or wait "
+                                 "a minute and try again."),
+    "forbidden": lazy_gettext("You are not allowed to do this."),
+    "not_found": lazy_gettext("Not found."),
+    "seq_conflict": lazy_gettext("This save conflicts with one already recorded; reload the page."),
+    "invalid_response": lazy_gettext("This answer does not fit the question."),
+    "submitted": lazy_gettext("This exam has already been submitted."),
+    # Starting attempts.
+    "sitting_not_open": lazy_gettext("This sitting is not open yet."),
+    "sitting_closed": lazy_gettext("This sitting is closed."),
+    "bad_access_code": lazy_gettext("The access code is not right."),
+    "attempt_race": lazy_gettext("Your exam was opened twice at once; try again."),
+    "attempt_not_found": lazy_gettext("Attempt not found."),
+    "sitting_not_found": lazy_gettext("Sitting not found."),
+    "exam_not_found": lazy_gettext("Exam not found."),
+    "item_not_found": lazy_gettext("Item not found."),
+    "class_not_found": lazy_gettext("Class not found."),
+    "person_not_found": lazy_gettext("No such user."),
+    "already_released": lazy_gettext("The results of this sitting are already released."),
+    "extension_invalid": lazy_gettext("An extension is a number of minutes between -360 and 360, "
+                                      "not zero."),
+    # Authoring and records.
+    "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
+    "unknown_item_type": lazy_gettext("Unknown question type."),
+    "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),
+    "sitting_invalid": lazy_gettext("The sitting is incomplete or wrong (field: %(field)s)."),
+    "invalid_username": lazy_gettext("A username is one word of at most 100 characters."),
+    "username_taken": lazy_gettext("The username %(username)s is already taken."),
+    "password_too_short": lazy_gettext("A password has at least 8 characters."),
+    "extra_time_out_of_range": lazy_gettext("Extra time is a percentage from 0 to 300."),
+    "class_needs_school": lazy_gettext("A class belongs to a school."),
+    # HTTP-level.
+    "unauthenticated": lazy_gettext("Please log in."),
+    "rate_limited": lazy_gettext("Too many attempts. Wait a few minutes, then try again."),
+    "csrf": lazy_gettext("The form expired. Reload the page and try again."),
+    "bad_request": lazy_gettext("The request is not valid."),
+    "invalid": lazy_gettext("The request is not valid."),
+    "conflict": lazy_gettext("This conflicts with the current state."),
+    "server_error": lazy_gettext("Something went wrong on the server. Your saved answers are "
+                                 "safe."),
+}
+
+FIELD_NAMES = {
+    "title": lazy_gettext("title"),
+    "stem": lazy_gettext("question text"),
+    "options": lazy_gettext("choices"),
+    "correct": lazy_gettext("correct answer"),
+    "answer": lazy_gettext("answer"),
+    "answers": lazy_gettext("accepted answers"),
+    "tolerance": lazy_gettext("tolerance"),
+    "points": lazy_gettext("points"),
+    "items": lazy_gettext("questions"),
+    "closes_at": lazy_gettext("closing time"),
+    "time_limit": lazy_gettext("time limit"),
+    "class_id": lazy_gettext("class"),
+    "candidates": lazy_gettext("students"),
+    "exam_empty": lazy_gettext("the exam has no questions"),
+}
+
+
+def message_for(code: str, params: dict[str, Any] | None = None) -> str:
+    """The message for ``code`` in the current locale, with its parameters filled in."""
+    template = MESSAGES.get(code)
+    if template is None:
+        return gettext("The request is not valid.")
+    params = dict(params or {})
+    if "field" in params:
+        params["field"] = str(FIELD_NAMES.get(str(params["field"]), params["field"]))
+    text = str(template)
+    try:
+        return text % params if "%(" in text else text
+    except (KeyError, TypeError, ValueError):
+        return text
