@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ardoise.clock import iso
+from ardoise.errors import Invalid
 from exam_engine import chain
 from exam_engine.attempts import AttemptRefused, get_attempt, is_paused
 from exam_engine.deadline import is_late
 from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot, AttemptState
 from item_bank.models import ItemVersion
 from item_bank.registry import ItemTypeRegistry, default_registry
-from ardoise.errors import Invalid
 
 MAX_RESPONSE_BYTES = 64 * 1024
 

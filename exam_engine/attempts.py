@@ -106,7 +106,8 @@ def start_or_resume(
     attempt = Attempt(
         sitting_id=sitting.id, student_id=student_id, seed=seed, started_at=now,
         extra_time_percent=records.extra_time_percent(session, student_id),
-        last_hash="", state=AttemptState.IN_PROGRESS,
+        extension_seconds=0, paused_seconds=0.0, last_seq=0, last_hash="",
+        state=AttemptState.IN_PROGRESS,
     )
     refresh_deadline(attempt, sitting)
     session.add(attempt)

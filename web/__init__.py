@@ -11,7 +11,7 @@ from ardoise.celery_app import configure_celery
 from ardoise.config import Config, from_env
 from ardoise.db import Database
 from ardoise.worker import context as task_context
-from web import errors, hooks, i18n, pages, sockets
+from web import errors, hooks, i18n, navigation, pages, sockets
 from web.admin import bp as admin_bp
 from web.api import bp as api_bp
 from web.auth import bp as auth_bp
@@ -49,6 +49,7 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     i18n.init_app(app)
     hooks.init_app(app, trusted_proxies=config.trusted_proxies)
     errors.init_app(app)
+    navigation.init_app(app)
     app.register_blueprint(auth_bp)
     pages.init_app(app)
     app.register_blueprint(student_bp)

@@ -15,8 +15,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from student_records import service as records
@@ -98,7 +98,8 @@ def login() -> ResponseReturnValue:
                 session["pv"] = _password_version(person.password_hash)
                 session["lang"] = session.get("lang") or person.locale
                 if any(ra.role is not Role.STUDENT for ra in person.roles):
-                    records.audit(db, person, "login", "person", person.id)
+                    records.audit(db, person, "login", "person", person.id,
+                                  person.roles[0].organisation_id)
                 target = _safe_next(request.args.get("next")) or url_for("home")
                 return redirect(target)
         flash(_("Wrong username or password."), "error")

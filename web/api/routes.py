@@ -186,8 +186,8 @@ def _supervise(attempt_id: str, action: str, minutes: int | None = None) -> Resp
         clock = answering.clock_view(attempt)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if action in ("pause", "resume"):
-        emit_to_attempt(app, attempt_id, "attempt:state",
-                        {"state": "paused" if action == "pause" else "resumed", "reason": "proctor"})
+        state = "paused" if action == "pause" else "resumed"
+        emit_to_attempt(app, attempt_id, "attempt:state", {"state": state, "reason": "proctor"})
     emit_to_attempt(app, attempt_id, "timer:sync", clock)
     return jsonify({"ok": True, **clock})
 

@@ -1,0 +1,5 @@
+"""``python -m ardoise``."""
+
+from ardoise.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The demo school: a board, a school, staff, 30 students, a 12-question exam, an open sitting."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from ardoise.clock import utcnow
+from ardoise.db import Database
+from exam_engine import exams, sittings
+from exam_engine.models import Exam, Sitting
+from item_bank import service as items
+from student_records import service as records
+from student_records.models import Organisation, OrgKind, Person, Role, SchoolClass
+
+DEMO_PASSWORD = os.environ.get("ARDOISE_DEMO_PASSWORD", "ardoise-demo")
+STUDENTS = 30
+
+GIVEN = ["Léa", "Noah", "Emma", "William", "Olivia", "Thomas", "Alice", "Liam", "Florence",
+         "Nathan", "Charlotte", "Jacob", "Rosalie", "Félix", "Béatrice", "Samuel", "Maëlle",
+         "Zoé", "Éloïse", "Arnaud", "Chloé", "Louis", "Juliette", "Antoine", "Mia", "Gabriel",
+         "Camille", "Mathis", "Laurence", "Édouard"]
+FAMILY = ["Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie",
+          "Fortin", "Gagné", "Ouellet", "Pelletier", "Bélanger", "Lévesque", "Bergeron",
+          "Leblanc", "Paquette", "Girard", "Simard", "Boucher", "Caron", "Beaulieu", "Cloutier",
+          "Dubé", "Poirier", "Fournier", "Lapointe", "Leclerc", "Lefebvre", "Poulin"]
+
+
+def _choice(fr: str, en: str, options: list[tuple[str, str]], correct: str) -> dict[str, Any]:
+    return {"stem": {"fr": fr, "en": en},
+            "options": [{"id": chr(97 + i), "text": {"fr": f, "en": e}}
+                        for i, (f, e) in enumerate(options)],
+            "correct": correct}
+
+
+QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("single_choice", "Capitale du Canada", _choice(
+        "Quelle est la capitale du Canada?", "What is the capital of Canada?",
+        [("Toronto", "Toronto"), ("Ottawa", "Ottawa"), ("Montréal", "Montreal"),
+         ("Québec", "Quebec City")], "b")),
+    ("single_choice", "Pente d'une droite", _choice(
+        "Quelle est la pente de la droite y = 3x − 2?", "What is the slope of y = 3x − 2?",
+        [("−2", "−2"), ("3", "3"), ("2/3", "2/3"), ("1/3", "1/3")], "b")),
+    ("multiple_response", "Nombres premiers", {
+        **_choice("Lesquels de ces nombres sont premiers?", "Which of these numbers are prime?",
+                  [("2", "2"), ("9", "9"), ("11", "11"), ("15", "15"), ("17", "17")], "a"),
+        "correct": ["a", "c", "e"]}),
+    ("multiple_response", "Fonctions croissantes", {
+        **_choice("Lesquelles de ces fonctions sont croissantes sur ℝ?",
+                  "Which of these functions are increasing on ℝ?",
+                  [("f(x) = 2x + 1", "f(x) = 2x + 1"), ("f(x) = −x", "f(x) = −x"),
+                   ("f(x) = x³", "f(x) = x³"), ("f(x) = x²", "f(x) = x²")], "a"),
+        "correct": ["a", "c"]}),
+    ("true_false", "Somme des angles", {
+        "stem": {"fr": "La somme des angles intérieurs d'un triangle est 180°.",
+                 "en": "The interior angles of a triangle add up to 180°."}, "correct": True}),
+    ("true_false", "Racine de 2", {
+        "stem": {"fr": "√2 est un nombre rationnel.", "en": "√2 is a rational number."},
+        "correct": False}),
+    ("numeric", "Aire du cercle", {
+        "stem": {"fr": "Aire d'un cercle de rayon 2 cm, en cm², au centième près.",
+                 "en": "Area of a circle of radius 2 cm, in cm², to the hundredth."},
+        "answer": 12.566, "tolerance": 0.01, "unit": "cm²"}),
+    ("numeric", "Pourcentage", {
+        "stem": {"fr": "Combien font 15 % de 240?", "en": "What is 15% of 240?"},
+        "answer": 36, "tolerance": 0}),
+    ("numeric", "Équation", {
+        "stem": {"fr": "Résous : 4x + 6 = 30. x = ?", "en": "Solve: 4x + 6 = 30. x = ?"},
+        "answer": 6, "tolerance": 0}),
+    ("short_text", "Fleuve", {
+        "stem": {"fr": "Quel fleuve traverse Québec et Montréal?",
+                 "en": "Which river flows past Quebec City and Montreal?"},
+        "answers": ["Saint-Laurent", "fleuve Saint-Laurent", "St. Lawrence",
+                    "Saint Lawrence"], "ignore_accents": True}),
+    ("short_text", "Polygone", {
+        "stem": {"fr": "Comment appelle-t-on un polygone à six côtés?",
+                 "en": "What is a six-sided polygon called?"},
+        "answers": ["hexagone", "hexagon"]}),
+    ("single_choice", "Probabilité", _choice(
+        "On lance un dé équilibré. Probabilité d'obtenir un nombre pair?",
+        "A fair die is rolled. Probability of an even number?",
+        [("1/6", "1/6"), ("1/3", "1/3"), ("1/2", "1/2"), ("2/3", "2/3")], "c")),
+]
+
+
+def _person(session: Any, username: str, given: str, family: str, role: Role,
+            org: Organisation) -> Person:
+    person = session.scalar(select(Person).where(Person.username == username))
+    if person is None:
+        person = records.create_person(session, username, password=DEMO_PASSWORD,
+                                       given_name=given, family_name=family)
+    records.assign_role(session, person, role, org)
+    return person
+
+
+def seed_demo(database: Database) -> str:
+    """Create what is missing of the demo; always leaves a sitting open now."""
+    now = utcnow()
+    with database.session() as session:
+        board = records.find_organisation(session, "demo-board") or records.create_organisation(
+            session, "Centre de services scolaire de démonstration", OrgKind.BOARD,
+            source_id="demo-board")
+        school = records.find_organisation(session, "demo-school") or \
+            records.create_organisation(session, "École secondaire de l'Ardoise",
+                                        OrgKind.SCHOOL, board, source_id="demo-school")
+        _person(session, "admin", "Alex", "Administrateur", Role.ADMIN, board)
+        teacher = _person(session, "enseignant", "Marie", "Lemieux", Role.TEACHER, school)
+        _person(session, "surveillant", "Paul", "Surveillant", Role.PROCTOR, school)
+        _person(session, "correcteur", "Julie", "Correctrice", Role.GRADER, school)
+        klass = session.scalar(select(SchoolClass).where(SchoolClass.code == "MAT4-01",
+                                                         SchoolClass.school_id == school.id))
+        if klass is None:
+            klass = records.create_class(session, school, "Mathématique 4e secondaire — gr. 01",
+                                         "MAT4-01")
+        records.enrol(session, klass, teacher, Role.TEACHER)
+        for n in range(1, STUDENTS + 1):
+            student = _person(session, f"eleve{n:02d}", GIVEN[n - 1], FAMILY[n - 1],
+                              Role.STUDENT, school)
+            records.enrol(session, klass, student, Role.STUDENT)
+            if n == STUDENTS:
+                records.set_extra_time(session, student, 33, "tiers temps")
+
+        exam = session.scalar(select(Exam).where(Exam.organisation_id == school.id,
+                                                 Exam.title == "Épreuve de démonstration"))
+        if exam is None:
+            item_ids = [items.create_item(session, school.id, kind, title, content,
+                                          author_id=teacher.id).item_id
+                        for kind, title, content in QUESTIONS]
+            exam = exams.create_exam(session, school.id, "Épreuve de démonstration",
+                                     teacher.id, item_ids)
+        open_sitting = session.scalar(
+            select(Sitting).where(Sitting.exam_id == exam.id, Sitting.opens_at <= now,
+                                  Sitting.closes_at > now + timedelta(minutes=90)))
+        if open_sitting is None:
+            open_sitting = sittings.schedule_sitting(
+                session, exam, title="Épreuve de démonstration — mathématique",
+                opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=8),
+                time_limit_seconds=90 * 60, class_id=klass.id, author_id=teacher.id)
+        closes = f"{open_sitting.closes_at:%H:%M} UTC"
+        return f"{school.name}, sitting {open_sitting.id} open until {closes}"

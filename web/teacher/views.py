@@ -1,0 +1,220 @@
+"""Teacher pages: author items, build exams, schedule sittings, watch them, see results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from ardoise.clock import as_utc, utcnow
+from ardoise.errors import DomainError, Invalid
+from exam_engine import exams, reports, sittings
+from exam_engine.models import DisplayMode
+from item_bank import service as items
+from item_bank.registry import default_registry
+from student_records import service as records
+from student_records.models import Organisation, Role, SchoolClass
+from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
+from web.context import config, unit_of_work
+from web.messages import message_for
+from web.teacher import charts
+from web.teacher.forms import OPTION_ROWS, content_from_form
+
+bp = Blueprint("teacher", __name__, url_prefix="/teacher", template_folder="templates")
+
+def type_label(name: str) -> str:
+    labels = {
+        "single_choice": _("Single choice"), "multiple_response": _("Multiple response"),
+        "true_false": _("True or false"), "numeric": _("Numeric"),
+        "short_text": _("Short text"),
+    }
+    return labels.get(name, name)
+
+
+def _schools(db: Session, roles: tuple[Role, ...] = AUTHORING) -> list[Organisation]:
+    ids = staff_orgs(db, g.user, roles)
+    return [o for o in (db.get(Organisation, i) for i in sorted(ids))
+            if o is not None and o.kind.value == "school"]
+
+
+def _school_for_form(db: Session, roles: tuple[Role, ...] = AUTHORING) -> Organisation:
+    schools = _schools(db, roles)
+    wanted = request.values.get("school_id")
+    for school in schools:
+        if wanted in (None, "", school.id):
+            return school
+    abort(403)
+
+
+def _error(error: DomainError) -> None:
+    flash(message_for(error.code, error.params), "error")
+
+
+@bp.get("/")
+@role_required(Role.TEACHER, Role.PROCTOR, Role.GRADER)
+def index() -> ResponseReturnValue:
+    with unit_of_work() as db:
+        scope = staff_orgs(db, g.user, (Role.TEACHER, Role.PROCTOR, Role.GRADER))
+        return render_template(
+            "teacher/index.html",
+            sittings=sittings.sittings_of(db, scope), exams=exams.exams_of(db, scope),
+            item_count=len(items.items_of(db, scope)), now=utcnow(),
+            may_author=bool(staff_orgs(db, g.user, AUTHORING)),
+        )
+
+
+@bp.get("/items")
+@role_required(Role.TEACHER)
+def item_list() -> ResponseReturnValue:
+    with unit_of_work() as db:
+        return render_template("teacher/items.html",
+                               items=items.items_of(db, staff_orgs(db, g.user, AUTHORING)),
+                               types=default_registry().names(), type_label=type_label)
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def item_new() -> ResponseReturnValue:
+    item_type = request.values.get("type", "single_choice")
+    if item_type not in default_registry():
+        abort(404)
+    if request.method == "POST":
+        try:
+            with unit_of_work() as db:
+                school = _school_for_form(db)
+                version = items.create_item(
+                    db, school.id, item_type, request.form.get("title", ""),
+                    content_from_form(item_type, request.form), author_id=g.user.id)
+                records.audit(db, g.user, "create_item", "item", version.item_id, school.id)
+            flash(_("Question saved."), "success")
+            return redirect(url_for("teacher.item_list"))
+        except DomainError as error:
+            _error(error)
+    with unit_of_work() as db:
+        schools = _schools(db)
+    return render_template("teacher/item_form.html", item_type=item_type, form=request.form,
+                           option_rows=OPTION_ROWS, type_label=type_label, schools=schools,
+                           types=default_registry().names()), 422 if request.method == "POST" \
+        else 200
+
+
+@bp.route("/exams/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def exam_new() -> ResponseReturnValue:
+    if request.method == "POST":
+        try:
+            with unit_of_work() as db:
+                school = _school_for_form(db)
+                chosen = request.form.getlist("item_ids")
+                if not chosen:
+                    raise Invalid("exam_invalid", field="items")
+                exam = exams.create_exam(
+                    db, school.id, request.form.get("title", ""), g.user.id, chosen,
+                    shuffle_questions=request.form.get("shuffle_questions") == "on",
+                    shuffle_options=request.form.get("shuffle_options") == "on")
+                records.audit(db, g.user, "create_exam", "exam", exam.id, school.id)
+            flash(_("Exam saved."), "success")
+            return redirect(url_for("teacher.sitting_new", exam_id=exam.id))
+        except DomainError as error:
+            _error(error)
+    with unit_of_work() as db:
+        available = items.items_of(db, staff_orgs(db, g.user, AUTHORING))
+    return render_template("teacher/exam_form.html", items=available, form=request.form,
+                           type_label=type_label), 422 if request.method == "POST" else 200
+
+
+def _local_datetime(text: str, field: str) -> datetime:
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("sitting_invalid", field=field) from None
+    return as_utc(naive.replace(tzinfo=ZoneInfo(config().timezone)))
+
+
+def _minutes(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise Invalid("sitting_invalid", field="time_limit")
+    return int(text) * 60
+
+
+@bp.route("/sittings/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def sitting_new() -> ResponseReturnValue:
+    if request.method == "POST":
+        form = request.form
+        try:
+            with unit_of_work() as db:
+                exam = exams.get_exam(db, form.get("exam_id", ""))
+                if exam.organisation_id not in staff_orgs(db, g.user, AUTHORING):
+                    abort(403)
+                sitting = sittings.schedule_sitting(
+                    db, exam, title=form.get("title", ""),
+                    opens_at=_local_datetime(form.get("opens_at", ""), "opens_at"),
+                    closes_at=_local_datetime(form.get("closes_at", ""), "closes_at"),
+                    time_limit_seconds=_minutes(form.get("time_limit", "")),
+                    class_id=form.get("class_id") or None,
+                    candidate_ids=form.getlist("candidate_ids"),
+                    access_code=form.get("access_code"),
+                    display_mode=DisplayMode(form.get("display_mode", "one")),
+                    author_id=g.user.id)
+                records.audit(db, g.user, "schedule_sitting", "sitting", sitting.id,
+                              exam.organisation_id)
+            flash(_("Sitting scheduled."), "success")
+            return redirect(url_for("teacher.sitting_watch", sitting_id=sitting.id))
+        except DomainError as error:
+            _error(error)
+    with unit_of_work() as db:
+        scope = staff_orgs(db, g.user, AUTHORING)
+        classes = [c for c in db.query(SchoolClass).order_by(SchoolClass.title)
+                   if c.school_id in scope]
+        students = [p for school in scope for klass in classes if klass.school_id == school
+                    for p in records.class_members(db, klass.id)]
+        unique_students = list({p.id: p for p in students}.values())
+        return render_template(
+            "teacher/sitting_form.html", exams=exams.exams_of(db, scope), classes=classes,
+            students=unique_students, form=request.form,
+            selected_exam=request.values.get("exam_id", ""),
+        ), 422 if request.method == "POST" else 200
+
+
+@bp.get("/sittings/<sitting_id>")
+@role_required(Role.TEACHER, Role.PROCTOR)
+def sitting_watch(sitting_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        sitting = sittings.get_sitting(db, sitting_id)
+        if sitting.organisation_id not in staff_orgs(db, g.user, SUPERVISING):
+            abort(403)
+        rows = sittings.progress(db, sitting)
+        percentages = reports.score_percentages(db, sitting)
+        questions = reports.question_success(db, sitting)
+        may_release = sitting.organisation_id in staff_orgs(db, g.user, AUTHORING)
+    return render_template(
+        "teacher/watch.html", sitting=sitting, rows=rows, may_release=may_release,
+        histogram=charts.score_histogram(percentages), graded=len(percentages),
+        questions=questions,
+        success=charts.success_rates([(q.position, q.rate) for q in questions]),
+    )
+
+
+@bp.post("/sittings/<sitting_id>/release")
+@role_required(Role.TEACHER)
+def sitting_release(sitting_id: str) -> ResponseReturnValue:
+    try:
+        with unit_of_work() as db:
+            sitting = sittings.get_sitting(db, sitting_id)
+            if sitting.organisation_id not in staff_orgs(db, g.user, AUTHORING):
+                abort(403)
+            sittings.release_results(db, sitting, utcnow())
+            records.audit(db, g.user, "release_results", "sitting", sitting.id,
+                          sitting.organisation_id)
+        flash(_("Results released to the students."), "success")
+    except DomainError as error:
+        _error(error)
+    return redirect(url_for("teacher.sitting_watch", sitting_id=sitting_id))
