@@ -1,0 +1,74 @@
+// The page's interface strings come translated from the server (exam_data.strings).
+// A missing key falls back to English so that the page never shows a bare key.
+
+const ENGLISH = {
+  question_n: "Question %(n)s of %(total)s",
+  previous: "Previous",
+  next: "Next",
+  flag: "Flag for review",
+  unflag: "Remove flag",
+  flagged: "Flagged",
+  answered: "Answered",
+  unanswered: "Not answered",
+  navigation: "Questions",
+  submit: "Submit my exam",
+  submit_confirm_title: "Submit your exam?",
+  submit_confirm_body: "Once submitted, you can no longer change your answers.",
+  unanswered_list: "Not answered:",
+  flagged_list: "Flagged for review:",
+  confirm_submit: "Yes, submit",
+  cancel: "Keep working",
+  time_left: "Time left",
+  warning_5: "5 minutes left.",
+  warning_1: "1 minute left.",
+  online: "Connected",
+  offline: "Offline: your answers are kept on this computer and will be sent when the connection returns.",
+  reconnecting: "Reconnecting…",
+  saving: "Saving…",
+  saved: "Saved",
+  pending_n: "%(n)s answers waiting to be sent",
+  all_saved: "All answers saved",
+  paused_banner: "The exam is paused by the proctor. The clock is stopped.",
+  locked_banner: "Your exam is locked; ask your proctor.",
+  closed_banner: "The exam is closed.",
+  time_up: "The time is over.",
+  submitted_title: "Your exam is submitted",
+  receipt: "Receipt (keep it: it proves what you submitted)",
+  true: "True",
+  false: "False",
+  number_placeholder: "Your answer (a number)",
+  text_placeholder: "Your answer",
+  late_refused: "The time for this exam is over: this answer arrived after the deadline and was not recorded.",
+  back_home: "Back to my sittings",
+  points: "points",
+  logout_confirm: "Some answers have not reached the server yet. If you log out now, they will be lost. Log out anyway?",
+  offline_submit: "You are offline. Your answers are still waiting to be sent; stay on this page until the connection returns.",
+  clear_answer: "Clear my answer",
+  dismiss: "Dismiss",
+  announcement: "Message from the proctor",
+  legend: "✓ answered · ⚑ flagged",
+  save_failed: "This answer could not be saved.",
+  submit_failed: "The exam could not be submitted. Try again.",
+};
+
+/** A translator: t(key, {n: 3}) fills `%(n)s` placeholders. */
+export function makeTranslator(strings) {
+  const table = strings && typeof strings === "object" ? strings : {};
+  return function t(key, params) {
+    let text = typeof table[key] === "string" && table[key] ? table[key] : (ENGLISH[key] ?? key);
+    if (params) {
+      for (const [name, value] of Object.entries(params)) {
+        text = text.split(`%(${name})s`).join(String(value));
+      }
+    }
+    return text;
+  };
+}
+
+/** The item text in the page's language, falling back to the other one. */
+export function pickText(textMap, lang) {
+  if (typeof textMap === "string") return textMap;
+  if (!textMap || typeof textMap !== "object") return "";
+  const other = lang === "fr" ? "en" : "fr";
+  return textMap[lang] ?? textMap[other] ?? Object.values(textMap).find((v) => typeof v === "string") ?? "";
+}
