@@ -136,7 +136,7 @@ class AttemptSlot(Base):
     slot: Mapped[int] = mapped_column(Integer)
     item_version_id: Mapped[str] = mapped_column(ForeignKey("item_versions.id"))
     option_seed: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    response: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     points: Mapped[float | None] = mapped_column(Float)

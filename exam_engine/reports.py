@@ -27,7 +27,7 @@ def score_percentages(session: Session, sitting: Sitting) -> list[float]:
     rows = session.execute(
         select(Attempt.score, Attempt.max_score).where(
             Attempt.sitting_id == sitting.id, Attempt.graded_at.is_not(None))
-    ).tuples()
+    )
     return [100.0 * score / maximum for score, maximum in rows if maximum and score is not None]
 
 
@@ -41,14 +41,14 @@ def question_success(session: Session, sitting: Sitting) -> list[QuestionSuccess
             .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
             .where(Attempt.sitting_id == sitting.id, AttemptSlot.correct.is_not(None))
             .group_by(AttemptSlot.item_version_id)
-        ).tuples()
+        )
     )
     rows = session.execute(
         select(ExamItem.position, ExamItem.item_version_id, Item.title)
         .join(ItemVersion, ItemVersion.id == ExamItem.item_version_id)
         .join(Item, Item.id == ItemVersion.item_id)
         .where(ExamItem.exam_id == sitting.exam_id).order_by(ExamItem.position)
-    ).tuples()
+    )
     result = []
     for position, version_id, title in rows:
         graded, correct = stats.get(version_id, (0, 0))

@@ -160,7 +160,7 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
             .where(Attempt.sitting_id == sitting.id, AttemptSlot.response.is_not(None),
                    AttemptSlot.seq > 0)
             .group_by(AttemptSlot.attempt_id)
-        ).tuples()
+        ).all()
     )
     last_saves = dict(
         session.execute(
@@ -168,7 +168,7 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
             .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
             .where(Attempt.sitting_id == sitting.id)
             .group_by(AttemptSlot.attempt_id)
-        ).tuples()
+        ).all()
     )
     total = session.scalar(select(func.count()).where(ExamItem.exam_id == sitting.exam_id)) or 0
     rows = []

@@ -22,22 +22,24 @@ def sqlite_url(directory: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template_url() -> str:
-    """A migrated PostgreSQL database for this xdist worker, created once per session."""
-    url = fresh_pg_database(f"ardoise_test_{worker_id()}")
+def pg_template() -> str:
+    """A migrated PostgreSQL database for this xdist worker, copied by each test."""
+    name = f"ardoise_tmpl_{worker_id()}"
+    url = fresh_pg_database(name)
     migrate.upgrade(url)
-    return url
+    Database(url).dispose()
+    return name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A freshly migrated database of each kind: persistence tests run on both."""
     if request.param == "sqlite":
         url = sqlite_url(tmp_path)
-    else:
-        url = fresh_pg_database(f"ardoise_t_{worker_id()}")
-    migrate.upgrade(url)
-    yield url
+        migrate.upgrade(url)
+        return url
+    template = request.getfixturevalue("pg_template")
+    return fresh_pg_database(f"ardoise_t_{worker_id()}", template=template)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def worker_number() -> int:
     return int("".join(c for c in worker_id() if c.isdigit()) or 0)
 
 
-def fresh_pg_database(name: str) -> str:
+def fresh_pg_database(name: str, template: str | None = None) -> str:
     """Drop and create ``name``; return its URL. A missing server fails the test, never skips."""
     try:
         conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=5)
@@ -32,7 +32,11 @@ def fresh_pg_database(name: str) -> str:
         cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if template:
+            cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)))
+        else:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     conn.close()
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{name}"
