@@ -22,7 +22,7 @@ from web.answering import run_sweeper_pass
 
 
 def _config(ctx: click.Context) -> Config:
-    return ctx.obj["config"]  # type: ignore[no-any-return]
+    return ctx.obj["config"]
 
 
 @click.group()

@@ -26,7 +26,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _user() -> Person:
-    return g.user  # type: ignore[no-any-return]
+    return g.user
 
 
 def _body() -> dict[str, Any]:
