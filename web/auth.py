@@ -92,11 +92,12 @@ def login() -> ResponseReturnValue:
         with unit_of_work() as db:
             person = records.authenticate(db, username, password)
             if person is not None:
+                chosen_language = session.get("lang")  # a choice made before logging in stays
                 session.clear()
                 session.permanent = True
                 session["uid"] = person.id
                 session["pv"] = _password_version(person.password_hash)
-                session["lang"] = session.get("lang") or person.locale
+                session["lang"] = chosen_language or person.locale
                 if any(ra.role is not Role.STUDENT for ra in person.roles):
                     records.audit(db, person, "login", "person", person.id,
                                   person.roles[0].organisation_id)
