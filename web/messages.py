@@ -34,6 +34,7 @@ MESSAGES = {
     "already_released": lazy_gettext("The results of this sitting are already released."),
     "extension_invalid": lazy_gettext("An extension is a number of minutes between -360 and 360, "
                                       "not zero."),
+    "announcement_invalid": lazy_gettext("An announcement is a text of 1 to 500 characters."),
     # Authoring and records.
     "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
     "unknown_item_type": lazy_gettext("Unknown question type."),

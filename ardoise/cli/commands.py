@@ -22,7 +22,30 @@ from web.answering import run_sweeper_pass
 
 
 def _config(ctx: click.Context) -> Config:
-    return ctx.obj["config"]
+    root = ctx.find_root()
+    if "config" not in root.obj:
+        root.obj["config"] = _load(root.obj.get("data_dir"))
+    return root.obj["config"]
+
+
+def _load(data_dir: Path | None) -> Config:
+    directory = data_dir or Path("./var")
+    directory.mkdir(parents=True, exist_ok=True)
+    return from_env(data_dir=directory)
+
+
+def _set_data_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["data_dir"] = value
+        root.obj.pop("config", None)
+
+
+# Every command takes --data-dir, before or after its name.
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    expose_value=False, callback=_set_data_dir, help="SQLite file, uploads and caches (./var).")
 
 
 @click.group()
@@ -32,9 +55,7 @@ def _config(ctx: click.Context) -> Config:
 def cli(ctx: click.Context, data_dir: Path | None) -> None:
     """Ardoise: secure online exams and coding exercises for schools."""
     ctx.ensure_object(dict)
-    directory = data_dir or Path("./var")
-    directory.mkdir(parents=True, exist_ok=True)
-    ctx.obj["config"] = from_env(data_dir=directory)
+    ctx.obj.setdefault("data_dir", data_dir)
 
 
 @cli.group()
@@ -43,6 +64,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@data_dir_option
 @click.option("--revision", default="head")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
@@ -57,6 +79,7 @@ def users() -> None:
 
 
 @users.command("create")
+@data_dir_option
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice([r.value for r in Role]))
@@ -94,6 +117,7 @@ def tokens() -> None:
 
 
 @tokens.command("create")
+@data_dir_option
 @click.argument("username")
 @click.option("--label", default="cli")
 @click.pass_context
@@ -110,6 +134,7 @@ def tokens_create(ctx: click.Context, username: str, label: str) -> None:
 
 
 @cli.command()
+@data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-sweeper", is_flag=True, help="Leave expired attempts to another node.")
@@ -120,6 +145,7 @@ def serve(ctx: click.Context, host: str, port: int, no_sweeper: bool) -> None:
 
 
 @cli.command()
+@data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--seed-only", is_flag=True, help="Create the demo data, do not serve.")
@@ -142,6 +168,7 @@ def demo(ctx: click.Context, host: str, port: int, seed_only: bool) -> None:
 
 
 @cli.command()
+@data_dir_option
 @click.option("--concurrency", default=2, show_default=True, type=int)
 @click.option("--queues", default="default,sandbox", show_default=True)
 @click.pass_context
@@ -157,6 +184,7 @@ def worker(ctx: click.Context, concurrency: int, queues: str) -> None:
 
 
 @cli.command()
+@data_dir_option
 @click.pass_context
 def sweep(ctx: click.Context) -> None:
     """Submit every open attempt past its deadline, once (for cron or a timer)."""

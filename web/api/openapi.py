@@ -17,7 +17,7 @@ ERROR = {
                            "sitting_not_open", "sitting_closed", "bad_access_code",
                            "unauthenticated", "rate_limited", "csrf", "invalid", "conflict",
                            "already_released", "extension_invalid", "server_error",
-                           "attempt_race", "bad_request"]},
+                           "attempt_race", "bad_request", "announcement_invalid"]},
         "message": {"type": "string", "description": "translated for the caller"},
     },
 }
@@ -187,6 +187,15 @@ def openapi_document() -> dict[str, Any]:
             "summary": "Who is in progress and how far (teacher, proctor)",
             "parameters": [sitting_id],
             "responses": {"200": _json(_ref("Progress")), **_errors(401, 403, 404)}}},
+        "/sittings/{sitting_id}/announcements": {"post": {
+            "summary": "Send a message to every student of the sitting (proctor, teacher)",
+            "parameters": [sitting_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"],
+                "properties": {"text": {"type": "string", "maxLength": 500}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "ok": {"type": "boolean"}, "text": {"type": "string"}, "at": TIME}}),
+                **_errors(401, 403, 404, 422)}}},
         "/attempts/{attempt_id}": {"get": {
             "summary": "An attempt: state, answers, and the result once released",
             "parameters": [attempt_id],

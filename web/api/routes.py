@@ -16,7 +16,7 @@ from exam_engine.chain import genesis
 from exam_engine.models import Attempt, AttemptState, Sitting
 from student_records import service as records
 from student_records.models import Person, Role
-from web import answering
+from web import answering, supervision
 from web.access import SUPERVISING, login_required, may_staff, staff_orgs
 from web.api.openapi import openapi_document
 from web.context import config, database, unit_of_work
@@ -211,3 +211,13 @@ def extend(attempt_id: str) -> ResponseReturnValue:
     if isinstance(minutes, bool) or not isinstance(minutes, int):
         raise Invalid("extension_invalid")
     return _supervise(attempt_id, "extend", minutes)
+
+
+
+@bp.post("/sittings/<sitting_id>/announcements")
+@login_required
+def announce(sitting_id: str) -> ResponseReturnValue:
+    """A proctor's message to every student in the sitting (shown on their exam page)."""
+    text = _body().get("text")
+    payload = supervision.announce(_user(), sitting_id, text if isinstance(text, str) else "")
+    return jsonify({"ok": True, **payload})

@@ -33,6 +33,11 @@ def emit_to_attempt(app: Flask, attempt_id: str, event: str, data: dict[str, Any
     server.emit(event, data, room=f"attempt:{attempt_id}", namespace="/exam")
 
 
+def emit_to_sitting(app: Flask, sitting_id: str, event: str, data: dict[str, Any]) -> None:
+    server: socketio.Server = app.extensions["ardoise.sio"]
+    server.emit(event, data, room=f"sitting:{sitting_id}", namespace="/exam")
+
+
 def start_sweeper(app: Flask) -> None:
     """Submit expired attempts every few seconds, for as long as the server runs.
 

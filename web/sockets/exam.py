@@ -85,8 +85,10 @@ class ExamNamespace(socketio.Namespace):
                 if attempt.state.value == "in_progress":
                     attempts.claim_device(attempt, device, utcnow())
                 view = answering.join_view(session, attempt)
+                sitting_id = attempt.sitting_id
             state["joined"][data["attempt_id"]] = device
             self.enter_room(sid, f"attempt:{data['attempt_id']}")
+            self.enter_room(sid, f"sitting:{sitting_id}")  # announcements to the whole room
             return view
 
         return self._guard(sid, act)

@@ -18,6 +18,7 @@ from item_bank import service as items
 from item_bank.registry import default_registry
 from student_records import service as records
 from student_records.models import Organisation, Role, SchoolClass
+from web import supervision
 from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
 from web.context import config, unit_of_work
 from web.messages import message_for
@@ -215,6 +216,17 @@ def sitting_release(sitting_id: str) -> ResponseReturnValue:
             records.audit(db, g.user, "release_results", "sitting", sitting.id,
                           sitting.organisation_id)
         flash(_("Results released to the students."), "success")
+    except DomainError as error:
+        _error(error)
+    return redirect(url_for("teacher.sitting_watch", sitting_id=sitting_id))
+
+
+@bp.post("/sittings/<sitting_id>/announce")
+@role_required(Role.TEACHER, Role.PROCTOR)
+def sitting_announce(sitting_id: str) -> ResponseReturnValue:
+    try:
+        supervision.announce(g.user, sitting_id, request.form.get("text", ""))
+        flash(_("Announcement sent."), "success")
     except DomainError as error:
         _error(error)
     return redirect(url_for("teacher.sitting_watch", sitting_id=sitting_id))
