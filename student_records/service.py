@@ -7,6 +7,7 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -30,8 +31,12 @@ from student_records.models import (
 )
 
 _hasher = PasswordHasher()
-# A dummy hash so that logins for unknown users spend the same time as real ones.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users, so that they cost as much as real ones."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def create_organisation(
@@ -78,7 +83,7 @@ def authenticate(session: Session, username: str, password: str) -> Person | Non
     person = session.scalar(select(Person).where(Person.username == username.strip()))
     stored = person.password_hash if person and person.active and person.password_hash else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None or person is None:
