@@ -41,6 +41,7 @@ const ENGLISH = {
   late_refused: "The time for this exam is over: this answer arrived after the deadline and was not recorded.",
   back_home: "Back to my sittings",
   points: "points",
+  point: "point", // the same word in French and English
   logout_confirm: "Some answers have not reached the server yet. If you log out now, they will be lost. Log out anyway?",
   offline_submit: "You are offline. Your answers are still waiting to be sent; stay on this page until the connection returns.",
   clear_answer: "Clear my answer",
