@@ -31,7 +31,6 @@ const ENGLISH = {
   paused_banner: "The exam is paused by the proctor. The clock is stopped.",
   locked_banner: "Your exam is locked; ask your proctor.",
   closed_banner: "The exam is closed.",
-  time_up: "The time is over.",
   submitted_title: "Your exam is submitted",
   receipt: "Receipt (keep it: it proves what you submitted)",
   true: "True",
@@ -47,7 +46,6 @@ const ENGLISH = {
   clear_answer: "Clear my answer",
   dismiss: "Dismiss",
   announcement: "Message from the proctor",
-  legend: "✓ answered · ⚑ flagged",
   save_failed: "This answer could not be saved.",
   submit_failed: "The exam could not be submitted. Try again.",
 };
