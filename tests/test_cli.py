@@ -18,18 +18,16 @@ DEMO_USERS = ["admin", "enseignant", "surveillant", "correcteur"] + \
     [f"eleve{n:02d}" for n in range(1, 31)]
 
 
-def ardoise(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def ardoise(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command with ARDOISE_DATA_DIR set (a --data-dir in ``args`` takes precedence)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARDOISE_")}
+    env["ARDOISE_DATA_DIR"] = str(data_dir)
     return subprocess.run([sys.executable, "-m", "ardoise", *args], env=env, text=True,
-                          capture_output=True, input=stdin, timeout=120,
-                          cwd=data_dir, check=False) if "--data-dir" in args else \
-        subprocess.run([sys.executable, "-m", "ardoise", *args],
-                       env={**env, "ARDOISE_DATA_DIR": str(data_dir)}, text=True,
-                       capture_output=True, input=stdin, timeout=120, check=False)
+                          capture_output=True, timeout=120, check=False)
 
 
 def test_demo_seed_is_idempotent_and_complete(tmp_path: Path) -> None:
-    first = ardoise("demo", "--seed-only", "--data-dir", str(tmp_path), data_dir=tmp_path)
+    first = ardoise("demo", "--seed-only", "--data-dir", str(tmp_path), data_dir=tmp_path / "x")
     assert first.returncode == 0, first.stderr
     assert "ardoise-demo" in first.stdout and "eleve01" in first.stdout
     second = ardoise("demo", "--seed-only", data_dir=tmp_path)

@@ -26,11 +26,16 @@ def slot_answers(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
 
 
 def clock_view(attempt: Attempt) -> dict[str, Any]:
-    return {
+    view: dict[str, Any] = {
         "deadline": iso(attempt.deadline),
         "server_now": iso(utcnow()),
         "paused": attempt.paused_at is not None,
     }
+    if attempt.paused_at is not None:
+        # The clock stopped at paused_at: this much is left when it restarts.
+        left = (attempt.deadline - attempt.paused_at).total_seconds()
+        view["remaining_ms"] = max(0, round(left * 1000))
+    return view
 
 
 def join_view(session: Session, attempt: Attempt) -> dict[str, Any]:

@@ -143,7 +143,9 @@ def openapi_document() -> dict[str, Any]:
                       "properties": {"ok": {"const": True}, "receipt": {"type": "string"}}},
         "Clock": {"type": "object",
                   "properties": {"ok": {"type": "boolean"}, "deadline": TIME,
-                                 "server_now": TIME, "paused": {"type": "boolean"}}},
+                                 "server_now": TIME, "paused": {"type": "boolean"},
+                                 "remaining_ms": {"type": "integer",
+                                                  "description": "only while paused"}}},
         "Progress": {
             "type": "object",
             "properties": {

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ardoise.clock import iso, utcnow
+from ardoise.clock import utcnow
 from ardoise.errors import DomainError
 from exam_engine import attempts, sittings
 from exam_engine.grading import released_result
@@ -90,6 +90,14 @@ def exam_strings() -> dict[str, str]:
         "late_refused": message_for("late"),
         "back_home": _("Back to my sittings"),
         "points": _("points"),
+        "clear_answer": _("Clear my answer"),
+        "locked_banner": message_for("locked"),
+        "dismiss": _("Dismiss"),
+        "announcement": _("Message from the proctor"),
+        "point": _("point"),
+        "save_failed": _("This answer could not be saved yet; it will be sent again."),
+        "submit_failed": _("The exam could not be submitted yet. Your answers are kept; try "
+                           "again."),
         "logout_confirm": _("Some answers have not reached the server yet. If you log out now, "
                             "they will be lost. Log out anyway?"),
         "offline_submit": _("You are offline. Your answers are still waiting to be sent; stay "
@@ -111,9 +119,8 @@ def exam(attempt_id: str) -> ResponseReturnValue:
             "display_mode": sitting.display_mode.value,
             "lang": select_locale(),
             "state": attempt.state.value,
-            "deadline": iso(attempt.deadline),
-            "server_now": iso(utcnow()),
-            "paused": attempt.paused_at is not None,
+            **answering.clock_view(attempt),
+            "receipt": attempt.receipt,
             "slots": view["slots"],
             "answers": view["answers"],
             "strings": exam_strings(),

@@ -8,16 +8,16 @@ function parseTime(iso) {
 }
 
 export class ServerClock {
-  constructor({ deadline, server_now: serverNow, paused }) {
+  constructor({ deadline, server_now: serverNow, paused, remaining_ms: remainingMs }) {
     this.offset = 0;
     this.deadline = deadline ? parseTime(deadline) : null;
     this.paused = false;
     this.frozenRemaining = null;
-    this.sync({ deadline, server_now: serverNow, paused });
+    this.sync({ deadline, server_now: serverNow, paused, remaining_ms: remainingMs });
   }
 
-  /** Apply {deadline, server_now, paused} from the page data, a join ack or timer:sync. */
-  sync({ deadline, server_now: serverNow, paused }) {
+  /** Apply {deadline, server_now, paused, remaining_ms?} from the page data, a join ack or timer:sync. */
+  sync({ deadline, server_now: serverNow, paused, remaining_ms: remainingMs }) {
     const now = parseTime(serverNow);
     if (now !== null) this.offset = now - Date.now();
     // Pause state first: a resume estimates the new deadline, which the server's own then replaces.
@@ -30,6 +30,8 @@ export class ServerClock {
         this.frozenRemaining += this.deadline - previous;
       }
     }
+    // While paused the server says exactly how much time is left when the clock restarts.
+    if (this.paused && typeof remainingMs === "number") this.frozenRemaining = remainingMs;
   }
 
   setPaused(paused) {
