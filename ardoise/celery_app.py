@@ -15,10 +15,11 @@ def configure_celery(config: Config) -> Celery:
     """Point Celery at Redis, or run every task in-process when no broker is configured."""
     visibility = int(os.environ.get("ARDOISE_CELERY_VISIBILITY_TIMEOUT", "3600"))
     celery.conf.update(
-        broker_url=config.redis_url or "memory://",
+        broker_url=config.redis_url or "memory://localhost/",
         result_backend=None,
         task_always_eager=config.redis_url is None,
-        task_eager_propagates=True,
+        # A failing task must not fail the request that queued it (a submit stays submitted).
+        task_eager_propagates=False,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
