@@ -30,13 +30,19 @@ from student_records.models import (
     SchoolClass,
 )
 
-_hasher = PasswordHasher()
+_hashers = {"current": PasswordHasher()}
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the argon2 parameters (tests use cheap ones; production keeps the defaults)."""
+    _hashers["current"] = hasher
+    _dummy_hash.cache_clear()
 
 
 @cache
 def _dummy_hash() -> str:
     """A hash to verify against for unknown users, so that they cost as much as real ones."""
-    return _hasher.hash(secrets.token_hex(16))
+    return _hashers["current"].hash(secrets.token_hex(16))
 
 
 def create_organisation(
@@ -75,7 +81,7 @@ def create_person(
 def set_password(person: Person, password: str) -> None:
     if len(password) < 8:
         raise Invalid("password_too_short")
-    person.password_hash = _hasher.hash(password)
+    person.password_hash = _hashers["current"].hash(password)
 
 
 def authenticate(session: Session, username: str, password: str) -> Person | None:
@@ -83,13 +89,13 @@ def authenticate(session: Session, username: str, password: str) -> Person | Non
     person = session.scalar(select(Person).where(Person.username == username.strip()))
     stored = person.password_hash if person and person.active and person.password_hash else None
     try:
-        _hasher.verify(stored or _dummy_hash(), password)
+        _hashers["current"].verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None or person is None:
         return None
-    if _hasher.check_needs_rehash(stored):
-        person.password_hash = _hasher.hash(password)
+    if _hashers["current"].check_needs_rehash(stored):
+        person.password_hash = _hashers["current"].hash(password)
     return person
 
 

@@ -6,15 +6,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ardoise import migrate
 from ardoise.config import Config
 from ardoise.db import Database
+from student_records import service as records
 from tests.factories import PASSWORD
 from tests.services import fresh_pg_database, worker_id
 from web import create_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """Argon2 with its production cost takes ~0.5 s a hash here; fixtures hash hundreds."""
+    records.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def sqlite_url(directory: Path) -> str:
