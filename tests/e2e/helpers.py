@@ -24,6 +24,7 @@ from sqlalchemy import select
 from ardoise.clock import parse_iso, utcnow
 from ardoise.db import Database
 from ardoise.ids import new_id
+from exam_engine import attempts
 from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot
 from student_records import service as records
 from tests.factories import ITEMS, PASSWORD, RIGHT, WRONG, make_school, open_sitting
@@ -152,6 +153,15 @@ def start_attempt(base_url: str, token: str, sitting_id: str) -> Started:
     view = answer.json()
     return Started(view["attempt_id"], {s["slot"]: s["item_type"] for s in view["slots"]},
                    {s["slot"]: float(s["points"]) for s in view["slots"]}, view)
+
+
+def start_attempt_for_browser(database: Database, student_id: str, sitting_id: str) -> Started:
+    """Start as the student page does (no device claimed until the page joins)."""
+    with database.session() as session:
+        attempt = attempts.start_or_resume(session, sitting_id, student_id, utcnow())
+        slots = attempts.render_slots(session, attempt)
+    return Started(attempt.id, {s.slot: s.item_type for s in slots},
+                   {s.slot: s.points for s in slots}, {})
 
 
 def login_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:

@@ -34,6 +34,7 @@ from tests.e2e.helpers import (
     sleep_until,
     slot_rows,
     start_attempt,
+    start_attempt_for_browser,
     wait_graded,
     wait_until,
 )
@@ -426,7 +427,8 @@ def test_paused_attempt_refuses_saves_and_is_not_swept(stack: Stack) -> None:
 def test_second_device_is_refused_and_the_same_device_comes_back(stack: Stack) -> None:
     seeded = seed_school(stack.database, students=1)
     student = seeded.students[0]
-    started = start_attempt(stack.server.url, student.token, seeded.sitting_id)
+    # Started by the student page, as a browser does: the first join claims the device.
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
     attempt_id = started.attempt_id
     # The browser's session cookie: a token would be its own device whatever device_id says.
     cookie = login_cookie(stack.server.url, student.username)
@@ -450,7 +452,7 @@ def test_a_refused_second_device_cannot_save_either(stack: Stack) -> None:
     """`other_device` at join must also hold for that connection's saves and submit."""
     seeded = seed_school(stack.database, students=1)
     student = seeded.students[0]
-    started = start_attempt(stack.server.url, student.token, seeded.sitting_id)
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
     attempt_id = started.attempt_id
     cookie = login_cookie(stack.server.url, student.username)
     mine = response_for(started.item_types[0])

@@ -29,6 +29,14 @@ def _user() -> Person:
     return g.user
 
 
+def _device() -> str:
+    """A token is its own device; a browser session names its device in the body."""
+    if g.get("token_id"):
+        return f"token:{g.token_id}"
+    device = _body().get("device_id")
+    return str(device)[:64] if isinstance(device, str) and device else "web-session"
+
+
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
@@ -87,6 +95,8 @@ def start_attempt(sitting_id: str) -> ResponseReturnValue:
                                                  student_id=_user().id).first()
         attempt = attempts.start_or_resume(db, sitting_id, _user().id, utcnow(),
                                            access_code=code if isinstance(code, str) else None)
+        if g.get("token_id") and attempt.state is AttemptState.IN_PROGRESS:
+            attempts.claim_device(attempt, _device(), utcnow())
         view = answering.attempt_view(db, attempt, with_slots=True)
     view["attempt_id"] = view["id"]
     return jsonify(view), 200 if existed else 201
@@ -121,16 +131,15 @@ def attempt_log(attempt_id: str) -> ResponseReturnValue:
 def save_answer(attempt_id: str) -> ResponseReturnValue:
     """The REST twin of ``attempt:save`` for scripted clients."""
     payload = {**_body(), "attempt_id": attempt_id}
-    device = f"token:{g.token_id}" if g.get("token_id") else None
     return jsonify(answering.save(database(), config().save_grace_seconds, _user(), payload,
-                                  device))
+                                  _device()))
 
 
 @bp.post("/attempts/<attempt_id>/submit")
 @login_required
 def submit_attempt(attempt_id: str) -> ResponseReturnValue:
     ack, closed_now = answering.submit(database(), config().save_grace_seconds, _user(),
-                                       attempt_id)
+                                       attempt_id, _device())
     if closed_now:
         emit_to_attempt(current_app._get_current_object(),  # type: ignore[attr-defined]
                         attempt_id, "attempt:closed", {"reason": "submitted"})

@@ -71,6 +71,15 @@ class ExamNamespace(socketio.Namespace):
             self.app.logger.exception("exam event failed")
             return self._refusal(sid, DomainError("server_error"))
 
+    @staticmethod
+    def _device(sid: str, state: dict[str, Any], attempt_id: Any) -> str:
+        """The device this connection speaks for: the one its join claimed, else its own.
+
+        A connection whose join was refused (another device holds the attempt) is
+        therefore refused ``other_device`` on every save and submit too.
+        """
+        return str(state["joined"].get(attempt_id) or state["token_device"] or f"socket:{sid}")
+
     # -- events -----------------------------------------------------------------------
     def on_attempt_join(self, sid: str, data: Any) -> dict[str, Any]:
         def act(state: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +106,8 @@ class ExamNamespace(socketio.Namespace):
         def act(state: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(data, dict):
                 raise AttemptRefused("invalid_response")
-            device = state["joined"].get(data.get("attempt_id"))
             return answering.save(self.database, self.config.save_grace_seconds, state["user"],
-                                  data, device)
+                                  data, self._device(sid, state, data.get("attempt_id")))
 
         return self._guard(sid, act)
 
@@ -110,7 +118,7 @@ class ExamNamespace(socketio.Namespace):
             attempt_id = data["attempt_id"]
             ack, closed_now = answering.submit(
                 self.database, self.config.save_grace_seconds, state["user"], attempt_id,
-                state["joined"].get(attempt_id))
+                self._device(sid, state, attempt_id))
             if closed_now:
                 self.emit("attempt:closed", {"reason": "submitted"}, room=f"attempt:{attempt_id}",
                           skip_sid=sid)
