@@ -16,8 +16,8 @@ from exam_engine import chain
 from exam_engine.attempts import AttemptRefused, get_attempt, is_paused
 from exam_engine.deadline import is_late
 from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot, AttemptState
-from item_bank.models import ItemVersion
 from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.service import version_type_and_content
 
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -82,11 +82,9 @@ def save(
     )
     if current is None:
         raise AttemptRefused("invalid_response")
-    version = session.get(ItemVersion, current.item_version_id)
-    assert version is not None
+    item_type, content = version_type_and_content(session, current.item_version_id)
     try:
-        (registry or default_registry()).get(version.item_type).check_response(
-            version.content, response)
+        (registry or default_registry()).get(item_type).check_response(content, response)
     except Invalid:
         raise AttemptRefused("invalid_response") from None
 

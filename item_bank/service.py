@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import select
@@ -76,6 +78,37 @@ def get_version(session: Session, version_id: str) -> ItemVersion:
     if version is None:
         raise NotFound("item_not_found")
     return version
+
+
+class _VersionCache:
+    """Item versions never change once written, so every process may keep them in memory."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, session: Session, version_id: str) -> tuple[str, dict[str, Any]]:
+        with self.lock:
+            found = self.entries.get(version_id)
+            if found is not None:
+                self.entries.move_to_end(version_id)
+                return found
+        version = get_version(session, version_id)
+        value = (version.item_type, version.content)
+        with self.lock:
+            self.entries[version_id] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+_versions = _VersionCache()
+
+
+def version_type_and_content(session: Session, version_id: str) -> tuple[str, dict[str, Any]]:
+    """The item type and content of an immutable version, from memory when possible."""
+    return _versions.get(session, version_id)
 
 
 def versions_by_id(session: Session, ids: list[str]) -> dict[str, ItemVersion]:
