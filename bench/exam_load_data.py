@@ -45,12 +45,10 @@ BATCH = 500  # students per transaction while seeding
 
 def recreate_pg_database(admin_url: str, name: str) -> str:
     """Drop (if present) and create database ``name``; return its URL."""
+    drop_pg_database(admin_url, name)
     conn = psycopg2.connect(admin_url, connect_timeout=5)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     conn.close()
     return f"{admin_url.rsplit('/', 1)[0]}/{name}"

@@ -58,15 +58,6 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def sqlite_database(tmp_path: Path) -> Iterator[Database]:
-    url = sqlite_url(tmp_path)
-    migrate.upgrade(url)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     url = sqlite_url(tmp_path)
     migrate.upgrade(url)
