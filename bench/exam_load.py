@@ -560,6 +560,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def jsonable(value: Any) -> Any:
+    """JSON-ready copy: tuple keys (per-code counters) become "a/b" strings."""
+    if isinstance(value, dict):
+        return {("/".join(map(str, k)) if isinstance(k, tuple) else k): jsonable(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python bench/exam_load.py " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -593,7 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ncommand: {command}\n")
     print(table(outcomes, args))
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(o) for o in outcomes], indent=2))
+        Path(args.json).write_text(json.dumps(jsonable([asdict(o) for o in outcomes]),
+                                              indent=2))
     return 0
 
 
