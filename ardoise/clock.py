@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
@@ -28,6 +27,3 @@ def iso(value: datetime | None) -> str | None:
 def parse_iso(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
-
-def local(value: datetime, zone: str) -> datetime:
-    return as_utc(value).astimezone(ZoneInfo(zone))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ardoise.errors import Invalid, NotFound
@@ -42,14 +42,6 @@ def add_item(session: Session, exam: Exam, item_id: str) -> ExamItem:
     session.add(entry)
     session.flush()
     return entry
-
-
-def set_items(session: Session, exam: Exam, item_ids: list[str]) -> None:
-    """Replace the exam's items, in this order."""
-    session.execute(delete(ExamItem).where(ExamItem.exam_id == exam.id))
-    session.flush()
-    for item_id in item_ids:
-        add_item(session, exam, item_id)
 
 
 def get_exam(session: Session, exam_id: str) -> Exam:

@@ -167,15 +167,6 @@ def class_members(session: Session, class_id: str, role: Role = Role.STUDENT) ->
     )
 
 
-def classes_of(session: Session, person_id: str, role: Role | None = None) -> list[SchoolClass]:
-    query = select(SchoolClass).join(Enrolment, Enrolment.class_id == SchoolClass.id).where(
-        Enrolment.person_id == person_id
-    )
-    if role is not None:
-        query = query.where(Enrolment.role == role)
-    return list(session.scalars(query.order_by(SchoolClass.title)))
-
-
 def schools_where(person: Person, roles: Iterable[Role]) -> set[str]:
     """Organisation ids where ``person`` holds one of ``roles``."""
     wanted = set(roles)

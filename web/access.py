@@ -37,15 +37,6 @@ def may_read_attempt(session: Session, person: Person, attempt: Attempt, sitting
     return may_staff(session, person, sitting.organisation_id, READING_ATTEMPTS)
 
 
-def is_student(person: Person) -> bool:
-    return records.has_role(person, Role.STUDENT)
-
-
-def is_staff(person: Person) -> bool:
-    return any(ra.role in (Role.TEACHER, Role.PROCTOR, Role.GRADER, Role.ADMIN)
-               for ra in person.roles)
-
-
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

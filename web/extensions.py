@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
@@ -17,6 +17,3 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=False)
 
-
-def app_config_value(name: str) -> object:
-    return current_app.config[name]
