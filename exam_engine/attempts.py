@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ardoise.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from ardoise.errors import DomainError, Forbidden, Invalid, NotFound
 from exam_engine import chain
 from exam_engine.deadline import compute_deadline, is_late
 from exam_engine.exams import exam_versions, get_exam
@@ -110,13 +110,18 @@ def start_or_resume(
         state=AttemptState.IN_PROGRESS,
     )
     refresh_deadline(attempt, sitting)
-    session.add(attempt)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(attempt)
     except IntegrityError:
-        # Two tabs started at once: the other one won, use its attempt.
-        session.rollback()
-        raise Conflict("attempt_race") from None
+        # Two tabs (or two nodes) started at once and the other one committed first:
+        # only the savepoint is undone, and its attempt is the student's attempt.
+        winner = session.scalar(
+            select(Attempt).where(Attempt.sitting_id == sitting_id,
+                                  Attempt.student_id == student_id))
+        if winner is None:
+            raise
+        return winner
     attempt.last_hash = chain.genesis(attempt.id)
     for slot, position in enumerate(question_order(seed, len(versions), exam.shuffle_questions)):
         version = versions[position]

@@ -24,7 +24,6 @@ MESSAGES = {
     "sitting_not_open": lazy_gettext("This sitting is not open yet."),
     "sitting_closed": lazy_gettext("This sitting is closed."),
     "bad_access_code": lazy_gettext("The access code is not right."),
-    "attempt_race": lazy_gettext("Your exam was opened twice at once; try again."),
     "attempt_not_found": lazy_gettext("Attempt not found."),
     "sitting_not_found": lazy_gettext("Sitting not found."),
     "exam_not_found": lazy_gettext("Exam not found."),

@@ -205,3 +205,34 @@ def test_grading_scores_every_slot(database: Database, started) -> None:  # type
         result = grading.released_result(session, graded, sitting)
         assert result is not None and result.score == graded.score
         assert [s.correct for s in result.slots][0] is False
+
+
+def test_simultaneous_starts_give_one_attempt(database: Database) -> None:
+    """Two tabs, or two web nodes, starting the same student's attempt at the same moment."""
+    import threading
+
+    with database.session() as session:
+        world = make_school(session, students=1)
+        sitting = open_sitting(session, world)
+    barrier = threading.Barrier(6)
+    found: list[str] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            with database.session() as session:
+                found.append(attempts.start_or_resume(session, sitting.id,
+                                                      world.students[0].id, utcnow()).id)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors and len(found) == 6 and len(set(found)) == 1
+    with database.session() as session:
+        slots = attempts.slots_of(session, found[0])
+    assert len(slots) == len(ITEMS)

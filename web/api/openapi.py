@@ -17,7 +17,7 @@ ERROR = {
                            "sitting_not_open", "sitting_closed", "bad_access_code",
                            "unauthenticated", "rate_limited", "csrf", "invalid", "conflict",
                            "already_released", "extension_invalid", "server_error",
-                           "attempt_race", "bad_request", "announcement_invalid"]},
+                           "bad_request", "announcement_invalid"]},
         "message": {"type": "string", "description": "translated for the caller"},
     },
 }
