@@ -21,7 +21,7 @@ from exam_engine.exams import exam_versions, get_exam
 from exam_engine.models import Attempt, AttemptSlot, AttemptState, Sitting
 from exam_engine.sittings import get_sitting, is_candidate, is_open
 from item_bank.registry import ItemTypeRegistry, default_registry
-from item_bank.service import versions_by_id
+from item_bank.service import version_type_and_content
 from student_records import service as records
 
 # A device seen this recently keeps the attempt; another device is refused meanwhile.
@@ -146,20 +146,18 @@ class SlotView:
 
 def render_slots(
     session: Session, attempt: Attempt, registry: ItemTypeRegistry | None = None,
+    slots: list[AttemptSlot] | None = None,
 ) -> list[SlotView]:
     """What the student's page needs to show each question: never the key."""
     registry = registry or default_registry()
-    slots = slots_of(session, attempt.id)
-    versions = versions_by_id(session, [s.item_version_id for s in slots])
     views = []
-    for s in slots:
-        version = versions[s.item_version_id]
-        item_type = registry.get(version.item_type)
+    for s in slots if slots is not None else slots_of(session, attempt.id):
+        item_type, content = version_type_and_content(session, s.item_version_id)
         views.append(
             SlotView(
-                slot=s.slot, item_type=version.item_type, item_version_id=version.id,
-                render=item_type.render(version.content, s.option_seed),
-                points=float(version.content.get("points", 1)),
+                slot=s.slot, item_type=item_type, item_version_id=s.item_version_id,
+                render=registry.get(item_type).render(content, s.option_seed),
+                points=float(content.get("points", 1)),
             )
         )
     return views

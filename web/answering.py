@@ -14,15 +14,16 @@ from ardoise.worker.tasks import grade_attempt
 from exam_engine import answer_log, attempts
 from exam_engine.attempts import AttemptRefused
 from exam_engine.grading import released_result
-from exam_engine.models import Attempt, AttemptState
+from exam_engine.models import Attempt, AttemptSlot, AttemptState
 from exam_engine.sittings import get_sitting
 from student_records.models import Person
 from web.access import may_read_attempt
 
 
-def slot_answers(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
+def slot_answers(session: Session, attempt: Attempt,
+                 slots: list[AttemptSlot] | None = None) -> list[dict[str, Any]]:
     return [{"slot": s.slot, "seq": s.seq, "response": s.response}
-            for s in attempts.slots_of(session, attempt.id)]
+            for s in (slots if slots is not None else attempts.slots_of(session, attempt.id))]
 
 
 def clock_view(attempt: Attempt) -> dict[str, Any]:
@@ -47,6 +48,7 @@ def attempt_view(session: Session, attempt: Attempt, *, with_slots: bool = False
                  ) -> dict[str, Any]:
     sitting = get_sitting(session, attempt.sitting_id)
     result = released_result(session, attempt, sitting)
+    slots = attempts.slots_of(session, attempt.id)
     view: dict[str, Any] = {
         "id": attempt.id,
         "sitting_id": attempt.sitting_id,
@@ -57,13 +59,13 @@ def attempt_view(session: Session, attempt: Attempt, *, with_slots: bool = False
         "paused": attempt.paused_at is not None,
         "submitted_at": iso(attempt.submitted_at),
         "receipt": attempt.receipt,
-        "answers": slot_answers(session, attempt),
+        "answers": slot_answers(session, attempt, slots),
         "result": asdict(result) if result else None,
     }
     if with_slots:
         view["slots"] = [
             {"slot": s.slot, "item_type": s.item_type, "points": s.points, "render": s.render}
-            for s in attempts.render_slots(session, attempt)
+            for s in attempts.render_slots(session, attempt, slots=slots)
         ]
     return view
 

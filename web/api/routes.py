@@ -90,16 +90,16 @@ def list_sittings() -> ResponseReturnValue:
 @login_required
 def start_attempt(sitting_id: str) -> ResponseReturnValue:
     code = _body().get("access_code")
+    now = utcnow()
     with unit_of_work() as db:
-        existed = db.query(Attempt.id).filter_by(sitting_id=sitting_id,
-                                                 student_id=_user().id).first()
-        attempt = attempts.start_or_resume(db, sitting_id, _user().id, utcnow(),
+        attempt = attempts.start_or_resume(db, sitting_id, _user().id, now,
                                            access_code=code if isinstance(code, str) else None)
+        created = attempt.started_at == now
         if g.get("token_id") and attempt.state is AttemptState.IN_PROGRESS:
-            attempts.claim_device(attempt, _device(), utcnow())
+            attempts.claim_device(attempt, _device(), now)
         view = answering.attempt_view(db, attempt, with_slots=True)
     view["attempt_id"] = view["id"]
-    return jsonify(view), 200 if existed else 201
+    return jsonify(view), 201 if created else 200
 
 
 @bp.get("/attempts/<attempt_id>")
@@ -149,14 +149,7 @@ def submit_attempt(attempt_id: str) -> ResponseReturnValue:
 @bp.post("/sittings/<sitting_id>/release")
 @login_required
 def release(sitting_id: str) -> ResponseReturnValue:
-    with unit_of_work() as db:
-        sitting = sittings.get_sitting(db, sitting_id)
-        if not may_staff(db, _user(), sitting.organisation_id, (Role.TEACHER,)):
-            raise AttemptRefused("forbidden")
-        sittings.release_results(db, sitting, utcnow())
-        records.audit(db, _user(), "release_results", "sitting", sitting.id,
-                      sitting.organisation_id)
-        return jsonify({"id": sitting.id, "released_at": iso(sitting.released_at)})
+    return jsonify({"id": sitting_id, "released_at": supervision.release(_user(), sitting_id)})
 
 
 @bp.get("/sittings/<sitting_id>/progress")

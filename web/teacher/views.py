@@ -208,13 +208,7 @@ def sitting_watch(sitting_id: str) -> ResponseReturnValue:
 @role_required(Role.TEACHER)
 def sitting_release(sitting_id: str) -> ResponseReturnValue:
     try:
-        with unit_of_work() as db:
-            sitting = sittings.get_sitting(db, sitting_id)
-            if sitting.organisation_id not in staff_orgs(db, g.user, AUTHORING):
-                abort(403)
-            sittings.release_results(db, sitting, utcnow())
-            records.audit(db, g.user, "release_results", "sitting", sitting.id,
-                          sitting.organisation_id)
+        supervision.release(g.user, sitting_id)
         flash(_("Results released to the students."), "success")
     except DomainError as error:
         _error(error)
