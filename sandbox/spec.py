@@ -37,7 +37,7 @@ class SandboxUnavailable(RuntimeError):
 
 
 class InvalidSpec(ValueError):
-    """A :class:`RunSpec` that cannot be run (bad file name, unknown language, limit out of range)."""
+    """A :class:`RunSpec` that cannot be run (bad file name, unknown language, bad limit)."""
 
 
 MAX_CPU_SECONDS = 60.0

@@ -1,0 +1,188 @@
+"""Slots of the process backend: one unprivileged host uid and one work directory each,
+taken under a file lock so that several worker processes on a machine never share one."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_RDONLY = 0x1
+MS_BIND = 0x1000
+MS_REMOUNT = 0x20
+MNT_DETACH = 0x2
+PR_SET_CHILD_SUBREAPER = 36
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    result = _libc.mount(source.encode(), target.encode(),
+                         fstype.encode() if fstype else None, flags,
+                         data.encode() if data else None)
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+
+def _unmount(target: str) -> None:
+    if _libc.umount2(target.encode(), MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOENT):  # not mounted: nothing to do
+            raise OSError(err, f"umount {target}: {os.strerror(err)}")
+
+
+def is_mount(path: Path) -> bool:
+    return os.path.ismount(path)
+
+
+def mount_read_only_view(source: Path, target: Path) -> None:
+    """Bind ``source`` at ``target`` read-only (a path every slot uid may traverse)."""
+    target.mkdir(parents=True, exist_ok=True)
+    if not is_mount(target):
+        _mount(str(source), str(target), None, MS_BIND, None)
+        _mount(str(source), str(target), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+               | MS_NODEV, None)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return True
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of every living process owned by ``uid`` (their /proc entries carry the owner);
+    zombies are dead already and only wait for their parent to collect them."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid and not _is_zombie(int(name)):
+                    found.append(int(name))
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def become_subreaper() -> None:
+    """Orphans of our children come back to us (not to init), so we can collect them."""
+    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
+
+
+def reap(pid: int) -> int:
+    """Collect ``pid`` if it is (or was reparented as) our child; return the largest
+    resident size (kB) among it and the descendants it collected, 0 when not ours."""
+    if pid <= 0:
+        return 0
+    try:
+        _, _, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return 0
+    return usage.ru_maxrss
+
+
+def kill_uid(uid: int, rounds: int = 50) -> bool:
+    """Kill every process of ``uid``; True when some existed.
+
+    A child drops to ``uid`` and calls ``kill(-1, SIGKILL)``, which the kernel applies to
+    all of that uid's processes at once, so a fork bomb cannot outrun it. Repeats until
+    ``/proc`` shows none, because killing one tree must never leave another alive.
+    """
+    existed = False
+    for _ in range(rounds):
+        if not processes_of(uid):
+            return existed
+        existed = True
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child only signals and exits
+            try:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.002)
+    if processes_of(uid):
+        raise RuntimeError(f"processes of uid {uid} survive SIGKILL")
+    return existed
+
+
+@dataclass
+class Slot:
+    """A claimed slot: its number, uid and work directory (a fresh tmpfs per run)."""
+
+    number: int
+    uid: int
+    directory: Path
+    lock_fd: int
+
+    @property
+    def work(self) -> Path:
+        return self.directory / "work"
+
+    def mount_work(self, size_bytes: int, inodes: int = 8192) -> None:
+        self.work.mkdir(mode=0o700, exist_ok=True)
+        _unmount(str(self.work))
+        _mount("ardoise-work", str(self.work), "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={size_bytes},nr_inodes={inodes},mode=0700,uid={self.uid},gid={self.uid}")
+
+    def unmount_work(self) -> None:
+        _unmount(str(self.work))
+
+
+class SlotPool:
+    """``count`` slots under ``runtime_dir``; uids ``uid_base`` … ``uid_base + count - 1``."""
+
+    def __init__(self, runtime_dir: Path, count: int, uid_base: int) -> None:
+        self.runtime_dir = runtime_dir
+        self.count = count
+        self.uid_base = uid_base
+        self._next = 0
+
+    def setup(self) -> None:
+        self.runtime_dir.mkdir(parents=True, exist_ok=True)
+        os.chown(self.runtime_dir, 0, 0)
+        os.chmod(self.runtime_dir, 0o711)
+
+    def acquire(self, timeout: float = 120.0) -> Slot:
+        deadline = time.monotonic() + timeout
+        while True:
+            for offset in range(self.count):
+                number = (self._next + offset) % self.count
+                slot = self._try(number)
+                if slot is not None:
+                    self._next = number + 1
+                    return slot
+            if time.monotonic() > deadline:
+                raise TimeoutError("every sandbox slot stayed busy")
+            time.sleep(0.005)
+
+    def _try(self, number: int) -> Slot | None:
+        lock_path = self.runtime_dir / f"slot-{number}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        directory = self.runtime_dir / f"slot-{number}"
+        directory.mkdir(mode=0o711, exist_ok=True)
+        return Slot(number, self.uid_base + number, directory, fd)
+
+    @staticmethod
+    def release(slot: Slot) -> None:
+        os.close(slot.lock_fd)  # closing the descriptor drops the flock
