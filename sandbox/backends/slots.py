@@ -43,13 +43,35 @@ def is_mount(path: Path) -> bool:
     return os.path.ismount(path)
 
 
+def _same_directory(a: Path, b: Path) -> bool:
+    first, second = os.stat(a), os.stat(b)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
 def mount_read_only_view(source: Path, target: Path) -> None:
-    """Bind ``source`` at ``target`` read-only (a path every slot uid may traverse)."""
+    """Bind ``source`` at ``target`` read-only (a path every slot uid may traverse),
+    replacing a view of another (older) root file system."""
     target.mkdir(parents=True, exist_ok=True)
-    if not is_mount(target):
+    lock = os.open(target.parent / ".setup.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # worker processes start at once: mount once
+        if is_mount(target) and _same_directory(source, target):
+            return
+        unmount_all(target)
         _mount(str(source), str(target), None, MS_BIND, None)
         _mount(str(source), str(target), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
                | MS_NODEV, None)
+    finally:
+        os.close(lock)
+
+
+def unmount_all(target: Path) -> None:
+    """Remove every mount stacked on ``target``."""
+    for _ in range(100):
+        if not is_mount(target):
+            return
+        _unmount(str(target))
+    raise OSError(errno.EBUSY, f"{target} stays mounted")
 
 
 def _is_zombie(pid: int) -> bool:
@@ -136,12 +158,12 @@ class Slot:
 
     def mount_work(self, size_bytes: int, inodes: int = 8192) -> None:
         self.work.mkdir(mode=0o700, exist_ok=True)
-        _unmount(str(self.work))
+        unmount_all(self.work)
         _mount("ardoise-work", str(self.work), "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={size_bytes},nr_inodes={inodes},mode=0700,uid={self.uid},gid={self.uid}")
 
     def unmount_work(self) -> None:
-        _unmount(str(self.work))
+        unmount_all(self.work)
 
 
 class SlotPool:
