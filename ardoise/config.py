@@ -12,6 +12,11 @@ from typing import Any
 SANDBOX_BACKENDS = ("auto", "process", "docker")
 
 
+def default_sandbox_slots() -> int:
+    """Two process-backend slots per CPU: a run waits on I/O and limits as often as it computes."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a process of Ardoise needs to know about its deployment.
@@ -26,6 +31,10 @@ class Config:
     database_url: str | None = None
     redis_url: str | None = None
     sandbox_backend: str = "auto"
+    #: Warm containers the docker backend keeps per limit class.
+    sandbox_pool_size: int = 2
+    #: Runs the process backend confines at once (each with its own uid).
+    sandbox_slots: int = field(default_factory=default_sandbox_slots)
     secret_key: str = ""
     trusted_proxies: int = 0
     timezone: str = "America/Montreal"
@@ -69,19 +78,35 @@ def load_secret_key(data_dir: Path) -> str:
     return key
 
 
+def sandbox_backend_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``ARDOISE_SANDBOX_BACKEND``, checked: a worker reads it when it runs code."""
+    env = os.environ if env is None else env
+    backend = env.get("ARDOISE_SANDBOX_BACKEND", "auto") or "auto"
+    if backend not in SANDBOX_BACKENDS:
+        raise ValueError(f"ARDOISE_SANDBOX_BACKEND must be one of {SANDBOX_BACKENDS}")
+    return backend
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name, "") or default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return value
+
+
 def from_env(env: Mapping[str, str] | None = None, data_dir: str | Path | None = None) -> Config:
     """Build a :class:`Config` from ``ARDOISE_*`` variables; ``data_dir`` overrides the env."""
     env = os.environ if env is None else env
     directory = Path(data_dir or env.get("ARDOISE_DATA_DIR") or "./var")
-    backend = env.get("ARDOISE_SANDBOX_BACKEND", "auto") or "auto"
-    if backend not in SANDBOX_BACKENDS:
-        raise ValueError(f"ARDOISE_SANDBOX_BACKEND must be one of {SANDBOX_BACKENDS}")
+    backend = sandbox_backend_from_env(env)
     secret = env.get("ARDOISE_SECRET_KEY") or load_secret_key(directory)
     return Config(
         data_dir=directory,
         database_url=env.get("ARDOISE_DATABASE_URL") or None,
         redis_url=env.get("ARDOISE_REDIS_URL") or None,
         sandbox_backend=backend,
+        sandbox_pool_size=_positive_int(env, "ARDOISE_SANDBOX_POOL_SIZE", 2),
+        sandbox_slots=_positive_int(env, "ARDOISE_SANDBOX_SLOTS", default_sandbox_slots()),
         secret_key=secret,
         trusted_proxies=int(env.get("ARDOISE_TRUSTED_PROXIES", "0") or 0),
         timezone=env.get("ARDOISE_TIMEZONE", "America/Montreal") or "America/Montreal",

@@ -10,6 +10,7 @@ import click
 from ardoise import migrate
 from ardoise.celery_app import configure_celery
 from ardoise.cli.demo import DEMO_PASSWORD, seed_demo
+from ardoise.cli.sandbox import sandbox_group
 from ardoise.cli.server import run_server
 from ardoise.config import Config, from_env
 from ardoise.db import Database
@@ -191,3 +192,6 @@ def sweep(ctx: click.Context) -> None:
     app = create_app(_config(ctx))
     closed = run_sweeper_pass(app, lambda _attempt_id: None)
     click.echo(f"submitted {len(closed)} expired attempts")
+
+
+cli.add_command(sandbox_group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ardoise.celery_app import celery
 from ardoise.clock import utcnow
+from ardoise.worker import code_runs  # noqa: F401 - registers ardoise.run_code with the worker
 from ardoise.worker.context import database
 from exam_engine.grading import grade_attempt as grade_attempt_service
 
