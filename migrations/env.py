@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import exam_engine.models  # noqa: F401 - registers tables
+import ardoise.code_runs  # noqa: F401 - registers tables
+import exam_engine.models  # noqa: F401
 import item_bank.models  # noqa: F401
 import student_records.models  # noqa: F401
 from ardoise.db import Base, make_engine

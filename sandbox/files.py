@@ -12,17 +12,22 @@ import os
 import re
 import stat
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 MAX_ARGUMENT_BYTES = 4096
 
 
-class UnsafeName(ValueError):
+class InvalidSpec(ValueError):
+    """A :class:`~sandbox.spec.RunSpec` that cannot be run (bad file name, unknown language,
+    bad limit); nothing ran."""
+
+
+class UnsafeName(InvalidSpec):
     """A file name or argument the sandbox refuses (path separators, dot-dot, control bytes)."""
 
 
 def validate_file_name(name: str) -> None:
     """Accept plain names only: no directories, no leading dot or dash, no ``..``."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise UnsafeName(f"unsafe file name {name!r}")
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sandbox.files import validate_argument, validate_file_name
+from sandbox.files import InvalidSpec, validate_argument, validate_file_name
 
 
 class Status(StrEnum):
@@ -34,10 +34,6 @@ class SandboxUnavailable(RuntimeError):
         self.backend = backend
         self.missing = list(missing)
         super().__init__(f"sandbox backend {backend!r} cannot run code here: " + "; ".join(missing))
-
-
-class InvalidSpec(ValueError):
-    """A :class:`RunSpec` that cannot be run (bad file name, unknown language, bad limit)."""
 
 
 MAX_CPU_SECONDS = 60.0

@@ -15,5 +15,6 @@ class Python3(LanguageProfile):
     requires: tuple[str, ...] = ("/usr/bin/python3",)
 
     def run_step(self, entry: str, args: tuple[str, ...], limits: Limits) -> Step:
-        return Step(["/usr/bin/python3", "-I", "-B", entry, *args],
+        # -E -s rather than -I: a program's own modules beside it must stay importable.
+        return Step(["/usr/bin/python3", "-E", "-s", "-B", entry, *args],
                     {"PYTHONIOENCODING": "utf-8"})
