@@ -14,7 +14,6 @@ import os
 import pwd
 import resource
 import selectors
-import shutil
 import signal
 import subprocess
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 from sandbox import images
 from sandbox.backends.base import Backend, SandboxFailure, StepOutcome, Workspace, step_env
 from sandbox.backends.cgroups import SlotGroup, cgroup_version, slot_group
+from sandbox.backends.launchers import LaunchContext, Launcher, available_launchers
 from sandbox.backends.seccomp_policy import filter_fd, filter_program
 from sandbox.backends.slots import (
     Slot,
@@ -65,6 +65,8 @@ class ProcessBackend(Backend):
         self._lock = threading.Lock()
         self._checked: tuple[float, list[str]] | None = None
         self._ready = False
+        self.launchers = available_launchers()
+        self.launcher: Launcher = self.launchers[0]
 
     # -- what the machine offers -------------------------------------------------------
     def rootfs(self) -> Path | None:
@@ -83,8 +85,15 @@ class ProcessBackend(Backend):
         if os.geteuid() != 0:
             reasons.append("root is needed to run each program as its own unprivileged uid "
                            "and to mount its work directory")
-        if shutil.which("bwrap") is None:
-            reasons.append("bubblewrap (bwrap) is not installed (Debian: apt install bubblewrap)")
+        launcher_reasons: list[str] = []
+        for launcher in self.launchers:
+            problems = launcher.missing()
+            if not problems:
+                self.launcher = launcher
+                break
+            launcher_reasons += problems
+        else:
+            reasons.append("no way to enter namespaces: " + "; ".join(launcher_reasons))
         try:
             filter_program()
         except (OSError, RuntimeError, AttributeError) as exc:
@@ -155,15 +164,9 @@ class ProcessBackend(Backend):
             finally:
                 self.pool.release(slot)
 
-    def filesystem_args(self) -> list[str]:
+    def launch_root(self) -> Path | None:
         view = self.pool.runtime_dir / "rootfs"
-        if self.rootfs() is not None and os.path.ismount(view):
-            return ["--ro-bind", str(view), "/"]
-        args = []
-        for path in HOST_BINDS:
-            args += ["--ro-bind-try", path, path]
-        return args + ["--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-                       "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin"]
+        return view if self.rootfs() is not None and os.path.ismount(view) else None
 
 
 class ProcessWorkspace(Workspace):
@@ -196,16 +199,10 @@ class ProcessWorkspace(Workspace):
         return {name: data for name, data in found.items() if data is not None}
 
     def _command(self, step: Step, seccomp_fd: int, info_fd: int) -> list[str]:
-        args = ["bwrap", "--info-fd", str(info_fd), "--unshare-all", "--unshare-user",
-                "--disable-userns",
-                "--die-with-parent", "--new-session", "--hostname", "sandbox",
-                *self.backend.filesystem_args(),
-                "--proc", "/proc", "--dev", "/dev",
-                "--bind", str(self.slot.work), "/work", "--bind", str(self.slot.work), "/tmp",
-                "--chdir", "/work", "--seccomp", str(seccomp_fd), "--clearenv"]
-        for key, value in step_env(step).items():
-            args += ["--setenv", key, value]
-        return [*args, "--", *step.argv]
+        return self.backend.launcher.command(LaunchContext(
+            step=step, env=step_env(step), uid=self.slot.uid, work=self.slot.work,
+            root=self.backend.launch_root(), host_binds=HOST_BINDS, seccomp_fd=seccomp_fd,
+            info_fd=info_fd))
 
     def _preexec(self, limits: Limits) -> None:
         """In the child, as root: enter the slot's groups, set limits, become the slot uid."""
@@ -228,6 +225,8 @@ class ProcessWorkspace(Workspace):
             rlimits.append((resource.RLIMIT_AS, address, address))
         for which, soft, hard in rlimits:
             resource.setrlimit(which, (soft, hard))
+        if self.backend.launcher.drops_privileges:
+            return
         uid = self.slot.uid
         os.setgroups([])
         os.setresgid(uid, uid, uid)
