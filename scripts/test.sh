@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/services.sh
 ./scripts/setup.sh test
+# bubblewrap, a Docker engine and the sandbox images (built once, cached outside the checkout).
+./scripts/sandbox-services.sh
 .venv/bin/ruff check .
 .venv/bin/mypy
 export ARDOISE_CHROMIUM=${ARDOISE_CHROMIUM:-/usr/bin/chromium}
