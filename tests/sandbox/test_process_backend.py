@@ -220,3 +220,12 @@ def test_a_machine_without_a_primitive_is_refused_with_its_name() -> None:
         reasons = json.loads(pipe.read())
     os.waitpid(pid, 0)
     assert any("root is needed" in reason for reason in reasons)
+
+
+def test_no_new_namespace_can_be_made_inside(backend: ProcessBackend) -> None:
+    result = run(backend, "python3", {"main.py": (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "for flag in (0x10000000, 0x20000000, 0x40000000, 0x00020000):\n"
+        "    print(libc.unshare(flag), ctypes.get_errno())\n"
+        "print(os.system('unshare -U true 2>/dev/null') != 0)\n")})
+    assert result.stdout.splitlines() == ["-1 1"] * 4 + ["True"], result
