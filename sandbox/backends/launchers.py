@@ -29,6 +29,8 @@ class LaunchContext:
     seccomp_fd: int
     #: A descriptor on which the launcher writes ``{"child-pid": N}``: the namespace's init.
     info_fd: int
+    #: True when the command already runs in the slot's own empty network namespace.
+    network_ready: bool = False
 
 
 class Launcher(ABC):
@@ -60,6 +62,8 @@ class Bubblewrap(Launcher):
         args = ["bwrap", "--info-fd", str(ctx.info_fd), "--unshare-all", "--unshare-user",
                 "--die-with-parent", "--new-session",
                 "--hostname", "sandbox"]
+        if ctx.network_ready:
+            args.append("--share-net")  # the slot's empty namespace, entered before bwrap
         if ctx.root is not None:
             args += ["--ro-bind", str(ctx.root), "/"]
         else:

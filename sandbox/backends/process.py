@@ -31,6 +31,7 @@ from sandbox.backends.slots import (
     Slot,
     SlotPool,
     become_subreaper,
+    join_network,
     kill_uid,
     mount_read_only_view,
     processes_of,
@@ -202,10 +203,12 @@ class ProcessWorkspace(Workspace):
         return self.backend.launcher.command(LaunchContext(
             step=step, env=step_env(step), uid=self.slot.uid, work=self.slot.work,
             root=self.backend.launch_root(), host_binds=HOST_BINDS, seccomp_fd=seccomp_fd,
-            info_fd=info_fd))
+            info_fd=info_fd, network_ready=True))
 
-    def _preexec(self, limits: Limits) -> None:
-        """In the child, as root: enter the slot's groups, set limits, become the slot uid."""
+    def _preexec(self, limits: Limits, network_fd: int) -> None:
+        """In the child, as root: enter the slot's groups and network namespace, set limits,
+        become the slot uid."""
+        join_network(network_fd)
         if self.group is not None:
             for path in self.group.join_paths():
                 fd = os.open(path, os.O_WRONLY)
@@ -238,6 +241,7 @@ class ProcessWorkspace(Workspace):
         seccomp = filter_fd()
         stdin_fd = os.memfd_create("ardoise-stdin", 0)
         info_read, info_write = os.pipe()
+        network_fd = self.slot.network_fd()
         try:
             os.write(stdin_fd, stdin)
             os.lseek(stdin_fd, 0, os.SEEK_SET)
@@ -245,8 +249,10 @@ class ProcessWorkspace(Workspace):
             proc = subprocess.Popen(
                 self._command(step, seccomp, info_write), stdin=stdin_fd,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(seccomp, info_write),
-                close_fds=True, preexec_fn=lambda: self._preexec(limits), cwd="/", env={})
+                close_fds=True, preexec_fn=lambda: self._preexec(limits, network_fd), cwd="/",
+                env={})
         finally:
+            os.close(network_fd)
             os.close(seccomp)
             os.close(stdin_fd)
             os.close(info_write)

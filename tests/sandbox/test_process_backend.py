@@ -229,3 +229,16 @@ def test_no_new_namespace_can_be_made_inside(backend: ProcessBackend) -> None:
         "    print(libc.unshare(flag), ctypes.get_errno())\n"
         "print(os.system('unshare -U true 2>/dev/null') != 0)\n")})
     assert result.stdout.splitlines() == ["-1 1"] * 4 + ["True"], result
+
+
+def test_the_network_is_an_empty_namespace_with_its_own_loopback(
+        backend: ProcessBackend) -> None:
+    result = run(backend, "python3", {"main.py": (
+        "import socket\nfor port in (6379, 5432):\n"
+        "    s = socket.socket()\n    s.settimeout(1)\n"
+        "    print(s.connect_ex(('127.0.0.1', port)))\n"
+        "print(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]))\n"
+        "server = socket.socket()\nserver.bind(('127.0.0.1', 0))\nserver.listen()\n"
+        "client = socket.create_connection(server.getsockname())\nprint('loopback ok')\n")})
+    refused = "111"
+    assert result.stdout.splitlines() == [refused, refused, "['lo']", "loopback ok"], result
