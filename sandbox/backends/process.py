@@ -9,6 +9,7 @@ it creates maps that uid to itself.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pwd
@@ -42,6 +43,8 @@ from sandbox.languages import Step, get_language
 from sandbox.spec import Limits, RunSpec
 
 RUNTIME_DIR = Path("/run/ardoise-sandbox")
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 UID_BASE = 61000
 #: bubblewrap's own two processes (the outer one and the namespace's init) in each run.
 SANDBOX_PROCESSES = 2
@@ -152,15 +155,16 @@ class ProcessBackend(Backend):
             slot = self.pool.acquire()
         except OSError as exc:
             raise SandboxFailure(f"the process sandbox could not be prepared: {exc}") from exc
+        group = self._group(slot)
         try:
-            kill_uid(slot.uid)
+            clear_slot(slot, group)  # a holder that died mid-run may have left processes
             slot.mount_work(spec.limits.disk_bytes)
-            yield ProcessWorkspace(self, slot, self._group(slot), spec)
+            yield ProcessWorkspace(self, slot, group, spec)
         except OSError as exc:
             raise SandboxFailure(f"the process sandbox failed: {exc}") from exc
         finally:
             try:
-                kill_uid(slot.uid)
+                clear_slot(slot, group)
                 slot.unmount_work()
             finally:
                 self.pool.release(slot)
@@ -234,6 +238,8 @@ class ProcessWorkspace(Workspace):
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        # Set after the uid change (which clears it): if this worker dies, so does the run.
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
     def execute(self, step: Step, limits: Limits, stdin: bytes) -> StepOutcome:
         if self.group is not None:
@@ -301,8 +307,7 @@ class ProcessWorkspace(Workspace):
         out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
         proc.stdout.close()
         proc.stderr.close()
-        leftovers = self.group.pids() if self.group is not None else processes_of(self.slot.uid)
-        left = kill_uid(self.slot.uid) if leftovers else False
+        left = clear_slot(self.slot, self.group)
         exit_code, signal_number = _decode(status)
         cpu_ms = int((usage.ru_utime + usage.ru_stime) * 1000) if usage else 0
         memory_kb = program_rss or (usage.ru_maxrss if usage else 0)
@@ -321,6 +326,13 @@ class ProcessWorkspace(Workspace):
             cpu_ms=cpu_ms, wall_ms=wall_ms, memory_kb=memory_kb,
             output_exceeded=output_exceeded, wall_exceeded=wall_exceeded,
             cpu_exceeded=cpu_exceeded, memory_exceeded=oom, left_processes=left)
+
+
+def clear_slot(slot: Slot, group: SlotGroup | None) -> bool:
+    """Kill whatever of the slot still runs; True when something did. The slot's group is
+    read first: it is cheaper than scanning /proc, which is the fallback without cgroups."""
+    alive = group.pids() if group is not None else processes_of(slot.uid)
+    return kill_uid(slot.uid) if alive else False
 
 
 def _child_pid(info_fd: int) -> int:
