@@ -6,7 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sandbox.languages import BASE_ENV, LanguageProfile, Step, get_language
 from sandbox.spec import COMPILE_LIMITS, Limits, RunResult, RunSpec, Status, sandbox_error
@@ -124,6 +124,8 @@ def run_steps(workspace: Workspace, spec: RunSpec, profile: LanguageProfile) -> 
                              memory_kb=compiled.memory_kb)
     outcome = workspace.execute(profile.run_step(entry, spec.args, spec.limits), spec.limits,
                                 spec.stdin_bytes)
+    if (verdict(outcome) is Status.RUNTIME_ERROR and profile.out_of_memory(outcome.stderr)):
+        outcome = replace(outcome, memory_exceeded=True)
     collected = workspace.collect(spec.collect, spec.limits.file_size_bytes)
     return RunResult(
         status=verdict(outcome),

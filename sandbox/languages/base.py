@@ -36,12 +36,19 @@ class LanguageProfile:
     default_entry: str
     #: Executables the root file system must hold for this language to work.
     requires: tuple[str, ...]
+    #: What the runtime prints when it runs out of memory.
+    memory_markers: tuple[bytes, ...] = ()
 
     def compile_step(self, sources: list[str], entry: str, limits: Limits) -> Step | None:
         return None
 
     def run_step(self, entry: str, args: tuple[str, ...], limits: Limits) -> Step:
         raise NotImplementedError
+
+    def out_of_memory(self, stderr: bytes) -> bool:
+        """Whether a failed run's error output says the runtime ran out of its memory (a
+        managed heap sized from the limit fails this way before the cgroup acts)."""
+        return bool(self.memory_markers) and any(m in stderr for m in self.memory_markers)
 
     def address_space_mb(self, limits: Limits) -> int:
         """RLIMIT_AS when no memory cgroup exists; managed runtimes reserve far more than

@@ -23,6 +23,7 @@ class Java(LanguageProfile):
     name: str = "java"
     default_entry: str = "Main.java"
     requires: tuple[str, ...] = ("/usr/bin/java", "/usr/bin/javac")
+    memory_markers: tuple[bytes, ...] = (b"java.lang.OutOfMemoryError",)
 
     def compile_step(self, sources: list[str], entry: str, limits: Limits) -> Step:
         units = sorted(s for s in sources if s.endswith(".java")) or [entry]

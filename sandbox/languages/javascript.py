@@ -17,6 +17,7 @@ class JavaScript(LanguageProfile):
     name: str = "javascript"
     default_entry: str = "main.js"
     requires: tuple[str, ...] = ("/usr/bin/node",)
+    memory_markers: tuple[bytes, ...] = (b"JavaScript heap out of memory",)
 
     def run_step(self, entry: str, args: tuple[str, ...], limits: Limits) -> Step:
         return Step(["/usr/bin/node", f"--max-old-space-size={old_space_mb(limits.memory_mb)}",

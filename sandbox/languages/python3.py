@@ -13,6 +13,7 @@ class Python3(LanguageProfile):
     name: str = "python3"
     default_entry: str = "main.py"
     requires: tuple[str, ...] = ("/usr/bin/python3",)
+    memory_markers: tuple[bytes, ...] = (b"\nMemoryError",)
 
     def run_step(self, entry: str, args: tuple[str, ...], limits: Limits) -> Step:
         # -E -s rather than -I: a program's own modules beside it must stay importable.

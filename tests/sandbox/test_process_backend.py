@@ -242,3 +242,21 @@ def test_the_network_is_an_empty_namespace_with_its_own_loopback(
         "client = socket.create_connection(server.getsockname())\nprint('loopback ok')\n")})
     refused = "111"
     assert result.stdout.splitlines() == [refused, refused, "['lo']", "loopback ok"], result
+
+
+def test_a_managed_heap_running_out_is_a_memory_limit(backend: ProcessBackend) -> None:
+    java = run(backend, "java", {"Main.java": (
+        "import java.util.*;\npublic class Main { public static void main(String[] a) {"
+        " List<long[]> l = new ArrayList<>(); while (true) l.add(new long[1 << 20]); } }\n")},
+        limits=Limits(memory_mb=128, cpu_seconds=5))
+    assert java.status is Status.MEMORY_LIMIT, java
+    node = run(backend, "javascript", {"main.js": (
+        "const a = []; while (true) a.push(new Array(1e6).fill(1.5));\n")},
+        limits=Limits(memory_mb=128, cpu_seconds=5))
+    assert node.status is Status.MEMORY_LIMIT, node
+    caught = run(backend, "java", {"Main.java": (
+        "public class Main { public static void main(String[] a) {"
+        " try { long[] x = new long[1 << 30]; } catch (OutOfMemoryError e) {"
+        " System.out.println(\"recovered\"); } } }\n")},
+        limits=Limits(memory_mb=128, cpu_seconds=5))
+    assert (caught.status, caught.stdout) == (Status.OK, "recovered\n")
