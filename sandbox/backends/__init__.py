@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from sandbox.backends.base import Backend
@@ -20,7 +21,8 @@ def _create(name: str) -> Backend:
     if name == "docker":
         from sandbox.backends.docker import DockerBackend
 
-        return DockerBackend()
+        # The sandbox's own settings, documented with the others in docs/configuration.md.
+        return DockerBackend(pool_size=int(os.environ.get("ARDOISE_SANDBOX_POOL_SIZE", "2")))
     raise InvalidSpec(f"unknown sandbox backend {name!r}")
 
 
