@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -129,6 +130,7 @@ class PruneReport:
     kept_images: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=8)  # asked on every run: hashing the recipe each time shows
 def fingerprint(recipe: RootfsRecipe = ROOTFS_RECIPE) -> str:
     """The sha256 of the recipe: a changed recipe makes a new build, the old one is ignored."""
     canonical = json.dumps(asdict(recipe), sort_keys=True, separators=(",", ":"))

@@ -69,6 +69,8 @@ class ProcessBackend(Backend):
         self._lock = threading.Lock()
         self._checked: tuple[float, list[str]] | None = None
         self._ready = False
+        self._ready_until = 0.0
+        self._root_view: Path | None = None
         self.launchers = available_launchers()
         self.launcher: Launcher = self.launchers[0]
 
@@ -131,13 +133,18 @@ class ProcessBackend(Backend):
     # -- running ---------------------------------------------------------------------------
     def _setup(self) -> None:
         with self._lock:
-            if self._ready:
+            if self._ready and time.monotonic() < self._ready_until:
                 return
             self.pool.setup()
             become_subreaper()
+            # Looked up again now and then: a root file system built later is taken up.
+            self._ready_until = time.monotonic() + 60
+            self._root_view = None
             rootfs = self.rootfs()
             if rootfs is not None:
-                mount_read_only_view(rootfs, self.pool.runtime_dir / "rootfs")
+                view = self.pool.runtime_dir / "rootfs"
+                mount_read_only_view(rootfs, view)
+                self._root_view = view
             self._ready = True
 
     def _group(self, slot: Slot) -> SlotGroup | None:
@@ -170,8 +177,7 @@ class ProcessBackend(Backend):
                 self.pool.release(slot)
 
     def launch_root(self) -> Path | None:
-        view = self.pool.runtime_dir / "rootfs"
-        return view if self.rootfs() is not None and os.path.ismount(view) else None
+        return self._root_view
 
 
 class ProcessWorkspace(Workspace):
