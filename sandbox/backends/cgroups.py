@@ -1,4 +1,4 @@
-"""Per-slot control groups (v1 or v2): memory and process limits, CPU and memory readings.
+"""Per-slot control groups (v1 or v2): the memory limit, CPU and memory readings.
 
 Each sandbox slot owns one group per controller, created once and reused; a run resets
 its counters, sets its limits and reads them back afterwards. Requires root.
@@ -48,12 +48,14 @@ class SlotGroup(ABC):
     """The control group(s) of one slot."""
 
     @abstractmethod
-    def prepare(self, memory_mb: int, processes: int) -> None:
+    def prepare(self, memory_mb: int) -> None:
         """Set the limits of the next run and reset the counters it will be measured by."""
 
     @abstractmethod
     def join_paths(self) -> list[Path]:
-        """Files a child writes its own pid into (``0`` means itself) to enter the group."""
+        """Files a process writes ``0`` into to enter the group (the slot's spawner does,
+        once; the runs are born in it). Processes are limited per uid (RLIMIT_NPROC), not
+        here, so that spawners of several workers may share a slot's group."""
 
     @abstractmethod
     def usage(self) -> Usage: ...
@@ -66,29 +68,26 @@ class V1Group(SlotGroup):
     def __init__(self, slot: int) -> None:
         name = f"{GROUP_NAME}/slot-{slot}"
         self.memory = CGROUP_ROOT / "memory" / name
-        self.pids_dir = CGROUP_ROOT / "pids" / name
         self.cpuacct = CGROUP_ROOT / "cpuacct" / name
-        for path in (self.memory, self.pids_dir, self.cpuacct):
+        for path in (self.memory, self.cpuacct):
             path.mkdir(parents=True, exist_ok=True)
         self._swap = (self.memory / "memory.memsw.limit_in_bytes").exists()
-        self._limits: tuple[int, int] | None = None
         self._oom_before = 0
 
-    def prepare(self, memory_mb: int, processes: int) -> None:
-        if self._limits != (memory_mb, processes):
-            limit = str(memory_mb * 1024 * 1024)
-            files = ["memory.limit_in_bytes"]
-            if self._swap:
-                files.append("memory.memsw.limit_in_bytes")
-            # memsw must stay >= limit at every moment: raise memsw first, lower it last.
-            try:
-                for name in reversed(files):
-                    _write(self.memory / name, limit)
-            except OSError:
-                for name in files:
-                    _write(self.memory / name, limit)
-            _write(self.pids_dir / "pids.max", str(processes))
-            self._limits = (memory_mb, processes)
+    def prepare(self, memory_mb: int) -> None:
+        # Written on every run, never cached: another worker process may have set the
+        # slot's group for its own run since.
+        limit = str(memory_mb * 1024 * 1024)
+        files = ["memory.limit_in_bytes"]
+        if self._swap:
+            files.append("memory.memsw.limit_in_bytes")
+        # memsw must stay >= limit at every moment: raise memsw first, lower it last.
+        try:
+            for name in reversed(files):
+                _write(self.memory / name, limit)
+        except OSError:
+            for name in files:
+                _write(self.memory / name, limit)
         _write(self.memory / "memory.max_usage_in_bytes", "0")
         if self._swap:
             _write(self.memory / "memory.memsw.max_usage_in_bytes", "0")
@@ -96,8 +95,7 @@ class V1Group(SlotGroup):
         self._oom_before = _keyed(_read(self.memory / "memory.oom_control")).get("oom_kill", 0)
 
     def join_paths(self) -> list[Path]:
-        return [self.memory / "cgroup.procs", self.pids_dir / "cgroup.procs",
-                self.cpuacct / "cgroup.procs"]
+        return [self.memory / "cgroup.procs", self.cpuacct / "cgroup.procs"]
 
     def usage(self) -> Usage:
         peak_file = "memory.memsw.max_usage_in_bytes" if self._swap else "memory.max_usage_in_bytes"
@@ -107,7 +105,7 @@ class V1Group(SlotGroup):
                      oom_kills=oom - self._oom_before)
 
     def pids(self) -> list[int]:
-        return [int(p) for p in _read(self.pids_dir / "cgroup.procs").split()]
+        return [int(p) for p in _read(self.memory / "cgroup.procs").split()]
 
 
 class V2Group(SlotGroup):
@@ -115,21 +113,19 @@ class V2Group(SlotGroup):
         parent = CGROUP_ROOT / GROUP_NAME
         parent.mkdir(exist_ok=True)
         enabled = _read(parent / "cgroup.subtree_control").split()
-        wanted = [c for c in ("memory", "pids", "cpu") if c not in enabled]
+        wanted = [c for c in ("memory", "cpu") if c not in enabled]
         if wanted:
             _write(parent / "cgroup.subtree_control", " ".join(f"+{c}" for c in wanted))
         self.path = parent / f"slot-{slot}"
         self.path.mkdir(exist_ok=True)
-        self._limits: tuple[int, int] | None = None
+        self._swap = (self.path / "memory.swap.max").exists()
         self._before = Usage(0, 0, 0)
 
-    def prepare(self, memory_mb: int, processes: int) -> None:
-        if self._limits != (memory_mb, processes):
-            _write(self.path / "memory.max", str(memory_mb * 1024 * 1024))
-            if (self.path / "memory.swap.max").exists():
-                _write(self.path / "memory.swap.max", "0")
-            _write(self.path / "pids.max", str(processes))
-            self._limits = (memory_mb, processes)
+    def prepare(self, memory_mb: int) -> None:
+        # Written on every run: another worker process may have changed it since.
+        _write(self.path / "memory.max", str(memory_mb * 1024 * 1024))
+        if self._swap:
+            _write(self.path / "memory.swap.max", "0")
         if (self.path / "memory.peak").exists():
             try:
                 _write(self.path / "memory.peak", "0")  # resettable since Linux 6.12
@@ -157,11 +153,11 @@ class V2Group(SlotGroup):
 
 
 def cgroup_version() -> int | None:
-    """1 or 2 when memory, pids and CPU accounting are all available to us, else None."""
-    if all((CGROUP_ROOT / c / "cgroup.procs").exists() for c in ("memory", "pids", "cpuacct")):
+    """1 or 2 when memory and CPU accounting are both available to us, else None."""
+    if all((CGROUP_ROOT / c / "cgroup.procs").exists() for c in ("memory", "cpuacct")):
         return 1
     controllers = CGROUP_ROOT / "cgroup.controllers"
-    if controllers.exists() and {"memory", "pids", "cpu"} <= set(_read(controllers).split()):
+    if controllers.exists() and {"memory", "cpu"} <= set(_read(controllers).split()):
         return 2
     return None
 

@@ -9,14 +9,12 @@ it creates maps that uid to itself.
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import pwd
 import resource
 import selectors
+import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -31,20 +29,17 @@ from sandbox.backends.seccomp_policy import filter_fd, filter_program
 from sandbox.backends.slots import (
     Slot,
     SlotPool,
-    become_subreaper,
-    join_network,
     kill_uid,
     mount_read_only_view,
     processes_of,
-    reap,
 )
+from sandbox.backends.spawner import FIRST_EXTRA_FD
+from sandbox.backends.spawner_client import Spawner
 from sandbox.files import read_output, write_inputs
 from sandbox.languages import Step, get_language
 from sandbox.spec import Limits, RunSpec
 
 RUNTIME_DIR = Path("/run/ardoise-sandbox")
-PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
 UID_BASE = 61000
 #: bubblewrap's own two processes (the outer one and the namespace's init) in each run.
 SANDBOX_PROCESSES = 2
@@ -71,6 +66,8 @@ class ProcessBackend(Backend):
         self._ready = False
         self._ready_until = 0.0
         self._root_view: Path | None = None
+        self._spawners: dict[int, Spawner] = {}
+        self._spawner_pid = os.getpid()
         self.launchers = available_launchers()
         self.launcher: Launcher = self.launchers[0]
 
@@ -136,7 +133,6 @@ class ProcessBackend(Backend):
             if self._ready and time.monotonic() < self._ready_until:
                 return
             self.pool.setup()
-            become_subreaper()
             # Looked up again now and then: a root file system built later is taken up.
             self._ready_until = time.monotonic() + 60
             self._root_view = None
@@ -146,6 +142,17 @@ class ProcessBackend(Backend):
                 mount_read_only_view(rootfs, view)
                 self._root_view = view
             self._ready = True
+
+    def spawner(self, slot: Slot, group: SlotGroup | None) -> Spawner:
+        """This process's spawner for ``slot``, started on first use (or after it died)."""
+        with self._lock:
+            if self._spawner_pid != os.getpid():  # a forked worker starts its own
+                self._spawners, self._spawner_pid = {}, os.getpid()
+            spawner = self._spawners.get(slot.number)
+            if spawner is None or not spawner.alive():
+                spawner = Spawner(group.join_paths() if group is not None else [])
+                self._spawners[slot.number] = spawner
+            return spawner
 
     def _group(self, slot: Slot) -> SlotGroup | None:
         if self._cgroups is None:
@@ -215,19 +222,12 @@ class ProcessWorkspace(Workspace):
             root=self.backend.launch_root(), host_binds=HOST_BINDS, seccomp_fd=seccomp_fd,
             info_fd=info_fd, network_ready=True))
 
-    def _preexec(self, limits: Limits, network_fd: int) -> None:
-        """In the child, as root: enter the slot's groups and network namespace, set limits,
-        become the slot uid."""
-        join_network(network_fd)
-        if self.group is not None:
-            for path in self.group.join_paths():
-                fd = os.open(path, os.O_WRONLY)
-                os.write(fd, b"0")
-                os.close(fd)
+    def _rlimits(self, limits: Limits) -> list[tuple[int, int, int]]:
         processes = limits.processes + SANDBOX_PROCESSES
         cpu = limits.cpu_rlimit
         rlimits = [(resource.RLIMIT_CPU, cpu, cpu + 1),
                    (resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
+                   # Per uid, and the uid is this slot's alone: the exact process limit.
                    (resource.RLIMIT_NPROC, processes, processes),
                    (resource.RLIMIT_CORE, 0, 0),
                    (resource.RLIMIT_NOFILE, 256, 256),
@@ -236,48 +236,44 @@ class ProcessWorkspace(Workspace):
         if self.group is None:
             address = self.profile.address_space_mb(limits) << 20
             rlimits.append((resource.RLIMIT_AS, address, address))
-        for which, soft, hard in rlimits:
-            resource.setrlimit(which, (soft, hard))
-        if self.backend.launcher.drops_privileges:
-            return
-        uid = self.slot.uid
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-        # Set after the uid change (which clears it): if this worker dies, so does the run.
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return rlimits
 
     def execute(self, step: Step, limits: Limits, stdin: bytes) -> StepOutcome:
         if self.group is not None:
-            self.group.prepare(limits.memory_mb, limits.processes + SANDBOX_PROCESSES)
+            self.group.prepare(limits.memory_mb)
+        spawner = self.backend.spawner(self.slot, self.group)
+        stdin_fd = os.memfd_create("ardoise-stdin", os.MFD_CLOEXEC)
         seccomp = filter_fd()
-        stdin_fd = os.memfd_create("ardoise-stdin", 0)
-        info_read, info_write = os.pipe()
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        info_read, info_write = os.pipe2(os.O_CLOEXEC)
         network_fd = self.slot.network_fd()
         try:
             os.write(stdin_fd, stdin)
             os.lseek(stdin_fd, 0, os.SEEK_SET)
+            argv = self._command(step, FIRST_EXTRA_FD, FIRST_EXTRA_FD + 1)
+            argv[0] = shutil.which(argv[0]) or argv[0]
+            uid = None if self.backend.launcher.drops_privileges else self.slot.uid
             started = time.monotonic()
-            proc = subprocess.Popen(
-                self._command(step, seccomp, info_write), stdin=stdin_fd,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(seccomp, info_write),
-                close_fds=True, preexec_fn=lambda: self._preexec(limits, network_fd), cwd="/",
-                env={})
+            spawner.spawn(argv, {}, [stdin_fd, out_write, err_write, network_fd, seccomp,
+                                     info_write], self._rlimits(limits), uid)
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
         finally:
-            os.close(network_fd)
-            os.close(seccomp)
-            os.close(stdin_fd)
-            os.close(info_write)
+            for fd in (stdin_fd, seccomp, out_write, err_write, info_write, network_fd):
+                os.close(fd)
         try:
-            return self._supervise(proc, limits, started, info_read)
+            return self._supervise(spawner, out_read, err_read, limits, started)
         finally:
-            os.close(info_read)
+            for fd in (out_read, err_read, info_read):
+                os.close(fd)
 
-    def _supervise(self, proc: subprocess.Popen[bytes], limits: Limits, started: float,
-                   info_fd: int) -> StepOutcome:
-        assert proc.stdout is not None and proc.stderr is not None
+    def _supervise(self, spawner: Spawner, out_fd: int, err_fd: int, limits: Limits,
+                   started: float) -> StepOutcome:
         deadline = started + limits.wall
-        buffers = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+        buffers = {out_fd: bytearray(), err_fd: bytearray()}
         output_exceeded = wall_exceeded = False
         with selectors.DefaultSelector() as selector:
             for fd in buffers:
@@ -302,22 +298,17 @@ class ProcessWorkspace(Workspace):
                     break
         if wall_exceeded or output_exceeded:
             kill_uid(self.slot.uid)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except ChildProcessError:
-            status, usage = 0, None
-        proc.returncode = 0
-        # bubblewrap's namespace init outlives its parent by a moment; we are its reaper.
-        program_rss = reap(_child_pid(info_fd))
+        ended = spawner.ended(max(1.0, deadline - time.monotonic()))
+        if ended is None:  # its output closed but it lives on: the wall clock ends it
+            wall_exceeded = True
+            kill_uid(self.slot.uid)
+            ended = spawner.ended(30.0)
+            if ended is None:
+                raise SandboxFailure("a sandboxed run could not be collected")
         wall_ms = int((time.monotonic() - started) * 1000)
-        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-        proc.stdout.close()
-        proc.stderr.close()
         left = clear_slot(self.slot, self.group)
-        exit_code, signal_number = _decode(status)
-        cpu_ms = int((usage.ru_utime + usage.ru_stime) * 1000) if usage else 0
-        memory_kb = program_rss or (usage.ru_maxrss if usage else 0)
-        oom = False
+        exit_code, signal_number = _decode(ended.status)
+        cpu_ms, memory_kb, oom = ended.cpu_ms, ended.maxrss_kb, False
         if self.group is not None:
             measured = self.group.usage()
             cpu_ms = max(cpu_ms, measured.cpu_ms)
@@ -336,18 +327,20 @@ class ProcessWorkspace(Workspace):
 
 def clear_slot(slot: Slot, group: SlotGroup | None) -> bool:
     """Kill whatever of the slot still runs; True when something did. The slot's group is
-    read first: it is cheaper than scanning /proc, which is the fallback without cgroups."""
-    alive = group.pids() if group is not None else processes_of(slot.uid)
+    read first (its spawners, root's, excepted): cheaper than scanning all of /proc, which
+    is the fallback without cgroups."""
+    if group is not None:
+        alive = [pid for pid in group.pids() if _owner(pid) == slot.uid]
+    else:
+        alive = processes_of(slot.uid)
     return kill_uid(slot.uid) if alive else False
 
 
-def _child_pid(info_fd: int) -> int:
-    """The pid of bubblewrap's namespace init, from what it wrote on ``--info-fd``."""
+def _owner(pid: int) -> int | None:
     try:
-        data = os.read(info_fd, 4096)
-        return int(json.loads(data)["child-pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return -1
+        return os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        return None
 
 
 def _decode(status: int) -> tuple[int | None, int | None]:
