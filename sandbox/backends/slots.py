@@ -24,6 +24,7 @@ CLONE_NEWNET = 0x40000000
 SIOCSIFFLAGS = 0x8914
 IFF_UP_LOOPBACK_RUNNING = 0x1 | 0x8 | 0x40
 PR_SET_CHILD_SUBREAPER = 36
+UID_LOCKS = Path("/run/ardoise-sandbox-uids")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -241,7 +242,10 @@ class SlotPool:
             time.sleep(0.005)
 
     def _try(self, number: int) -> Slot | None:
-        lock_path = self.runtime_dir / f"slot-{number}.lock"
+        # Locked by uid, machine-wide: two pools (another runtime directory) that handed out
+        # one uid at once would share its per-uid process limit.
+        UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+        lock_path = UID_LOCKS / f"uid-{self.uid_base + number}.lock"
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
