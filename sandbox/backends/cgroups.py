@@ -65,8 +65,8 @@ class SlotGroup(ABC):
 
 
 class V1Group(SlotGroup):
-    def __init__(self, slot: int) -> None:
-        name = f"{GROUP_NAME}/slot-{slot}"
+    def __init__(self, uid: int) -> None:
+        name = f"{GROUP_NAME}/uid-{uid}"
         self.memory = CGROUP_ROOT / "memory" / name
         self.cpuacct = CGROUP_ROOT / "cpuacct" / name
         for path in (self.memory, self.cpuacct):
@@ -109,14 +109,14 @@ class V1Group(SlotGroup):
 
 
 class V2Group(SlotGroup):
-    def __init__(self, slot: int) -> None:
+    def __init__(self, uid: int) -> None:
         parent = CGROUP_ROOT / GROUP_NAME
         parent.mkdir(exist_ok=True)
         enabled = _read(parent / "cgroup.subtree_control").split()
         wanted = [c for c in ("memory", "cpu") if c not in enabled]
         if wanted:
             _write(parent / "cgroup.subtree_control", " ".join(f"+{c}" for c in wanted))
-        self.path = parent / f"slot-{slot}"
+        self.path = parent / f"uid-{uid}"
         self.path.mkdir(exist_ok=True)
         self._swap = (self.path / "memory.swap.max").exists()
         self._before = Usage(0, 0, 0)
@@ -162,5 +162,6 @@ def cgroup_version() -> int | None:
     return None
 
 
-def slot_group(slot: int, version: int) -> SlotGroup:
-    return V1Group(slot) if version == 1 else V2Group(slot)
+def slot_group(uid: int, version: int) -> SlotGroup:
+    """The group of the slot running as ``uid`` (named by uid: a uid is locked machine-wide)."""
+    return V1Group(uid) if version == 1 else V2Group(uid)

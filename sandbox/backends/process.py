@@ -159,7 +159,7 @@ class ProcessBackend(Backend):
             return None
         with self._lock:
             if slot.number not in self._groups:
-                self._groups[slot.number] = slot_group(slot.number, self._cgroups)
+                self._groups[slot.number] = slot_group(slot.uid, self._cgroups)
             return self._groups[slot.number]
 
     @contextmanager
