@@ -81,4 +81,5 @@ class Bubblewrap(Launcher):
 
 def available_launchers() -> list[Launcher]:
     """In order of preference."""
-    return [Bubblewrap()]
+    from sandbox.backends.unshare_launcher import Unshare  # subclasses Launcher: import late
+    return [Bubblewrap(), Unshare()]
