@@ -54,6 +54,8 @@ class Bubblewrap(Launcher):
     def missing(self) -> list[str]:
         if shutil.which("bwrap") is None:
             return ["bubblewrap (bwrap) is not installed (Debian: apt install bubblewrap)"]
+        if not Path("/proc/self/ns/user").exists():
+            return ["the kernel has no user namespaces (bubblewrap needs them)"]
         return []
 
     def command(self, ctx: LaunchContext) -> list[str]:
@@ -73,6 +75,9 @@ class Bubblewrap(Launcher):
                      "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin"]
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--bind", str(ctx.work), "/work", "--bind", str(ctx.work), "/tmp",
+                 # Only the work directory is writable: not the tmpfs bubblewrap makes for
+                 # /dev, nor the one under the host paths when there is no root file system.
+                 "--remount-ro", "/dev", "--remount-ro", "/",
                  "--chdir", "/work", "--seccomp", str(ctx.seccomp_fd), "--clearenv"]
         for key, value in ctx.env.items():
             args += ["--setenv", key, value]

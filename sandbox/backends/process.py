@@ -69,7 +69,9 @@ class ProcessBackend(Backend):
         self._spawners: dict[int, Spawner] = {}
         self._spawner_pid = os.getpid()
         self.launchers = available_launchers()
-        self.launcher: Launcher = self.launchers[0]
+        # The first that can work here; missing() says why none can.
+        self.launcher: Launcher = next(
+            (launcher for launcher in self.launchers if not launcher.missing()), self.launchers[0])
 
     # -- what the machine offers -------------------------------------------------------
     def rootfs(self) -> Path | None:
@@ -101,8 +103,6 @@ class ProcessBackend(Backend):
             filter_program()
         except (OSError, RuntimeError, AttributeError) as exc:
             reasons.append(f"seccomp filters cannot be built (libseccomp): {exc}")
-        if not Path("/proc/self/ns/user").exists():
-            reasons.append("the kernel has no user namespaces")
         for uid in range(self.pool.uid_base, self.pool.uid_base + self.pool.count):
             try:
                 reasons.append(f"uid {uid} belongs to the account {pwd.getpwuid(uid).pw_name}")
@@ -255,7 +255,7 @@ class ProcessWorkspace(Workspace):
             argv[0] = shutil.which(argv[0]) or argv[0]
             uid = None if self.backend.launcher.drops_privileges else self.slot.uid
             started = time.monotonic()
-            spawner.spawn(argv, {}, [stdin_fd, out_write, err_write, network_fd, seccomp,
+            launcher = spawner.spawn(argv, {}, [stdin_fd, out_write, err_write, network_fd, seccomp,
                                      info_write], self._rlimits(limits), uid)
         except BaseException:
             os.close(out_read)
@@ -265,13 +265,35 @@ class ProcessWorkspace(Workspace):
             for fd in (stdin_fd, seccomp, out_write, err_write, info_write, network_fd):
                 os.close(fd)
         try:
-            return self._supervise(spawner, out_read, err_read, limits, started)
+            return self._supervise(spawner, launcher, out_read, err_read, limits, started)
         finally:
             for fd in (out_read, err_read, info_read):
                 os.close(fd)
 
-    def _supervise(self, spawner: Spawner, out_fd: int, err_fd: int, limits: Limits,
-                   started: float) -> StepOutcome:
+    def _stop(self, launcher: int | None) -> None:
+        """Kill the whole run: the launcher itself (it may not have dropped to the slot uid
+        yet) and every process of the slot uid."""
+        if launcher is not None:
+            try:
+                signal.pidfd_send_signal(launcher, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        kill_uid(self.slot.uid)
+
+    def _supervise(self, spawner: Spawner, pid: int, out_fd: int, err_fd: int,
+                   limits: Limits, started: float) -> StepOutcome:
+        try:  # a descriptor, so that a recycled pid is never signalled by mistake
+            launcher: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            launcher = None
+        try:
+            return self._watch(spawner, launcher, out_fd, err_fd, limits, started)
+        finally:
+            if launcher is not None:
+                os.close(launcher)
+
+    def _watch(self, spawner: Spawner, launcher: int | None, out_fd: int, err_fd: int,
+               limits: Limits, started: float) -> StepOutcome:
         deadline = started + limits.wall
         buffers = {out_fd: bytearray(), err_fd: bytearray()}
         output_exceeded = wall_exceeded = False
@@ -297,11 +319,11 @@ class ProcessWorkspace(Workspace):
                 if output_exceeded:
                     break
         if wall_exceeded or output_exceeded:
-            kill_uid(self.slot.uid)
+            self._stop(launcher)
         ended = spawner.ended(max(1.0, deadline - time.monotonic()))
         if ended is None:  # its output closed but it lives on: the wall clock ends it
             wall_exceeded = True
-            kill_uid(self.slot.uid)
+            self._stop(launcher)
             ended = spawner.ended(30.0)
             if ended is None:
                 raise SandboxFailure("a sandboxed run could not be collected")

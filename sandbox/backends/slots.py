@@ -46,7 +46,13 @@ def _unmount(target: str) -> None:
 
 
 def is_mount(path: Path) -> bool:
-    return os.path.ismount(path)
+    """Whether something is mounted at ``path``. ``os.path.ismount`` compares devices, so
+    it misses a bind of a directory of the same file system: the mount table does not."""
+    if os.path.ismount(path):
+        return True
+    target = os.path.realpath(path).encode()
+    with open("/proc/self/mountinfo", "rb") as table:
+        return any(line.split(b" ", 5)[4] == target for line in table)
 
 
 def _same_directory(a: Path, b: Path) -> bool:

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import resource
+import select
 import socket
 import sys
 from typing import Any
@@ -68,6 +69,30 @@ def _dup_high(fd: int) -> int:
     return high
 
 
+def _worker_gone(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+
+
+def _await_launcher(sock: socket.socket, pid: int) -> None:
+    """Block until the launcher ends; if the worker goes first, kill the launcher (and so,
+    through their parent-death signals, the whole run) and leave."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        while True:
+            ready, _, _ = select.select([pidfd, sock.fileno()], [], [])
+            if pidfd in ready:
+                return
+            if _worker_gone(sock):
+                os.kill(pid, SIGKILL)
+                _collect(pid)
+                sys.exit(0)
+    finally:
+        os.close(pidfd)
+
+
 def _collect(pid: int) -> tuple[int, int, int]:
     """Wait for the launcher, then for everything it left (we are their subreaper); return
     its status, the largest resident size and the CPU time (ms) of all collected."""
@@ -108,6 +133,7 @@ def main() -> None:
         for fd in fds:
             os.close(fd)
         sock.send(json.dumps({"pid": pid}).encode())
+        _await_launcher(sock, pid)
         status, maxrss, cpu_ms = _collect(pid)
         sock.send(json.dumps({"status": status, "maxrss": maxrss, "cpu_ms": cpu_ms}).encode())
 

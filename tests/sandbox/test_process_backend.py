@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -155,9 +158,10 @@ def test_the_root_is_read_only_and_the_work_dir_starts_empty_each_run(
         backend: ProcessBackend) -> None:
     first = run(backend, "python3", {"main.py": (
         "import os\nopen('trace.txt', 'w').write('run one')\n"
-        "try:\n    open('/usr/trace', 'w')\nexcept OSError as e:\n    print(e.errno)\n"
+        "for path in ('/usr/trace', '/trace', '/dev/trace', '/dev/shm/trace'):\n"
+        "    try:\n        open(path, 'w')\n    except OSError as e:\n        print(e.errno)\n"
         "print(sorted(os.listdir('.')))\n")})
-    assert first.stdout.splitlines() == ["30", "['main.py', 'trace.txt']"]  # EROFS
+    assert first.stdout.splitlines() == ["30"] * 4 + ["['main.py', 'trace.txt']"]  # EROFS
     second = run(backend, "python3", {"main.py": "import os\nprint(sorted(os.listdir('.')))\n"})
     assert second.stdout == "['main.py']\n"
 
@@ -260,3 +264,63 @@ def test_a_managed_heap_running_out_is_a_memory_limit(backend: ProcessBackend) -
         " System.out.println(\"recovered\"); } } }\n")},
         limits=Limits(memory_mb=128, cpu_seconds=5))
     assert (caught.status, caught.stdout) == (Status.OK, "recovered\n")
+
+
+WORKER = """
+import sys
+from sandbox.backends.process import ProcessBackend
+from sandbox.spec import Limits, RunSpec
+backend = ProcessBackend()
+assert not backend.missing()
+backend.run(RunSpec(language="python3", files={"main.py": (
+    "import os, time\\nif os.fork() == 0:\\n    time.sleep(60)\\n"
+    "print(os.getuid(), flush=True)\\ntime.sleep(60)\\n")},
+    limits=Limits(cpu_seconds=30, wall_seconds=90)))
+"""
+
+
+def test_a_run_ends_with_the_worker_that_started_it() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], cwd=os.getcwd())
+    try:
+        deadline = time.monotonic() + 30
+        running: list[str] = []
+        while not running and time.monotonic() < deadline:
+            time.sleep(0.2)
+            running = [p for p in os.listdir("/proc") if p.isdigit() and _is_run_of(p, worker.pid)]
+        assert running, "the run never started"
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 10
+    while running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        running = [p for p in running if _owner(p) is not None and not _zombie(p)]
+    assert running == []
+
+
+def _is_run_of(pid: str, worker: int) -> bool:
+    """A process of a slot uid that descends from ``worker`` (through its spawner)."""
+    owner = _owner(pid)
+    if owner is None or not UID_BASE <= owner < UID_BASE + 1000:
+        return False
+    current = pid
+    for _ in range(20):
+        try:
+            with open(f"/proc/{current}/stat") as handle:
+                parent = handle.read().rsplit(")", 1)[1].split()[1]
+        except FileNotFoundError:
+            return False
+        if int(parent) == worker:
+            return True
+        if parent in ("0", "1"):
+            return False
+        current = parent
+    return False
+
+
+def _zombie(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
