@@ -77,10 +77,11 @@ def mount_read_only_view(source: Path, target: Path) -> None:
         os.close(lock)
 
 
-def unmount_all(target: Path) -> None:
-    """Remove every mount stacked on ``target``."""
+def unmount_all(target: Path, tmpfs: bool = False) -> None:
+    """Remove every mount stacked on ``target`` (a tmpfs is seen without the mount table)."""
+    mounted = os.path.ismount if tmpfs else is_mount
     for _ in range(100):
-        if not is_mount(target):
+        if not mounted(target):
             return
         _unmount(str(target))
     raise OSError(errno.EBUSY, f"{target} stays mounted")
@@ -196,12 +197,12 @@ class Slot:
 
     def mount_work(self, size_bytes: int, inodes: int = 8192) -> None:
         self.work.mkdir(mode=0o700, exist_ok=True)
-        unmount_all(self.work)
+        unmount_all(self.work, tmpfs=True)
         _mount("ardoise-work", str(self.work), "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={size_bytes},nr_inodes={inodes},mode=0700,uid={self.uid},gid={self.uid}")
 
     def unmount_work(self) -> None:
-        unmount_all(self.work)
+        unmount_all(self.work, tmpfs=True)
 
     @property
     def network(self) -> Path:
