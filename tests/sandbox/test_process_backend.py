@@ -324,3 +324,20 @@ def _zombie(pid: str) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_without_cgroups_rlimits_still_bound_memory_and_time() -> None:
+    backend = ProcessBackend()
+    backend._cgroups = None  # what a machine without memory and CPU controllers gives
+    assert not backend.missing()
+    hog = run(backend, "python3", {"main.py": "x = bytearray(600 * 1024 * 1024)\nprint(1)\n"},
+              limits=Limits(memory_mb=128))
+    assert hog.status is Status.MEMORY_LIMIT and hog.stdout == "", hog
+    spin = run(backend, "python3", {"main.py": "while True: pass\n"},
+               limits=Limits(cpu_seconds=1))
+    assert spin.status is Status.TIME_LIMIT and spin.cpu_ms >= 900, spin
+    fine = run(backend, "java", {"Main.java": (
+        "public class Main { public static void main(String[] a) {"
+        " System.out.println(new long[1 << 20].length); } }\n")},
+        limits=Limits(memory_mb=128, cpu_seconds=5))
+    assert (fine.status, fine.stdout) == (Status.OK, "1048576\n"), fine
