@@ -27,9 +27,14 @@ def grade_attempt(
     for s in slots:
         version = versions[s.item_version_id]
         result = registry.get(version.item_type).score(version.content, s.response)
-        s.points, s.max_points, s.correct = result.points, result.max_points, result.correct
-        total += result.points
+        s.max_points = result.max_points
         maximum += result.max_points
+        if result.manual:
+            # Awaiting a grader: neither right nor wrong, and no points yet.
+            s.points, s.correct = None, None
+            continue
+        s.points, s.correct = result.points, result.correct
+        total += result.points
     attempt.score = round(total, 4)
     attempt.max_score = round(maximum, 4)
     attempt.graded_at = now

@@ -19,6 +19,8 @@ class Score:
     max_points: float
     correct: bool
     feedback: dict[str, str] = field(default_factory=dict)
+    # True while a person still has to mark the answer: ``points`` means nothing yet.
+    manual: bool = False
 
 
 class ItemType(ABC):
