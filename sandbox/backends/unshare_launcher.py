@@ -42,8 +42,12 @@ class Unshare(Launcher):
         if os.uname().machine not in PIVOT_ROOT_SYSCALL:
             reasons.append(f"pivot_root's system call number is unknown on "
                            f"{os.uname().machine}")
-        if not INIT.is_file():
-            reasons.append(f"the namespace init {INIT} is missing")
+        try:
+            found = INIT.is_file()
+        except OSError:  # not even readable to us (a checkout under /root, say)
+            found = False
+        if not found:
+            reasons.append(f"the namespace init {INIT} is missing or unreadable")
         return reasons
 
     def command(self, ctx: LaunchContext) -> list[str]:

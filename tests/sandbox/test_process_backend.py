@@ -217,12 +217,16 @@ def test_a_machine_without_a_primitive_is_refused_with_its_name() -> None:
             os.setresgid(65534, 65534, 65534)
             os.setresuid(65534, 65534, 65534)
             os.write(write_end, json.dumps(ProcessBackend().missing()).encode())
+        except BaseException as exc:
+            os.write(write_end, json.dumps([f"probe failed: {exc!r}"]).encode())
         finally:
             os._exit(0)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        reasons = json.loads(pipe.read())
-    os.waitpid(pid, 0)
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            reasons = json.loads(pipe.read())
+    finally:
+        os.waitpid(pid, 0)
     assert any("root is needed" in reason for reason in reasons)
 
 
