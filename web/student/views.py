@@ -102,6 +102,18 @@ def exam_strings() -> dict[str, str]:
                             "they will be lost. Log out anyway?"),
         "offline_submit": _("You are offline. Your answers are still waiting to be sent; stay "
                             "on this page until the connection returns."),
+        "choose": _("— Choose —"),
+        "gap_n": _("Blank %(n)s", n="%(n)s"),
+        "move_up": _("Move up: %(item)s", item="%(item)s"),
+        "move_down": _("Move down: %(item)s", item="%(item)s"),
+        "moved_to": _("Moved to position %(n)s of %(total)s.", n="%(n)s", total="%(total)s"),
+        "order_hint": _("Use the arrow buttons to put the items in order."),
+        "order_keep": _("Keep this order as my answer"),
+        "select_up_to": _("Select up to %(n)s passages.", n="%(n)s"),
+        "max_selections": _("You can select at most %(n)s passages. Unselect one first.",
+                            n="%(n)s"),
+        "expected_words": _("Expected length: about %(n)s words.", n="%(n)s"),
+        "characters": _("%(n)s / %(max)s characters", n="%(n)s", max="%(max)s"),
     }
 
 

@@ -3,6 +3,7 @@
 // Item texts are plain text: they only ever reach the page through textContent.
 
 import { el } from "./dom.js";
+import { buildPart } from "./parts.js";
 import { pickText } from "./strings.js";
 
 const NUMERIC_MAX_LENGTH = 64; // what the server accepts for a numeric answer
@@ -58,6 +59,12 @@ export class Question {
 
   buildAnswer(prefix, slotData, render) {
     const { t } = this.ctx;
+    this.part = buildPart(this.type, prefix, render, this.ctx, (typing) => this.changed(typing),
+      () => this.ctx.onFlush(this.slot));
+    if (this.part) {
+      this.inputs.push(...this.part.inputs);
+      return this.part.node;
+    }
     if (["single_choice", "true_false", "multiple_response"].includes(this.type)) {
       const multiple = this.type === "multiple_response";
       const options = choiceOptions(slotData, t).map((option) => {
@@ -126,6 +133,7 @@ export class Question {
 
   /** The response in the server's shape, or null when unanswered. */
   read() {
+    if (this.part) return this.part.read();
     switch (this.type) {
       case "single_choice": {
         const checked = this.inputs.find((input) => input.checked);
@@ -153,6 +161,10 @@ export class Question {
 
   /** Show a response (from the server or the outbox) on the inputs. */
   write(response) {
+    if (this.part) {
+      this.part.write(response);
+      return;
+    }
     switch (this.type) {
       case "single_choice":
         this.inputs.forEach((input) => { input.checked = response?.choice === input.value; });

@@ -48,6 +48,17 @@ const ENGLISH = {
   announcement: "Message from the proctor",
   save_failed: "This answer could not be saved.",
   submit_failed: "The exam could not be submitted. Try again.",
+  choose: "— Choose —",
+  gap_n: "Blank %(n)s",
+  move_up: "Move up: %(item)s",
+  move_down: "Move down: %(item)s",
+  moved_to: "Moved to position %(n)s of %(total)s.",
+  order_hint: "Use the arrow buttons to put the items in order.",
+  order_keep: "Keep this order as my answer",
+  select_up_to: "Select up to %(n)s passages.",
+  max_selections: "You can select at most %(n)s passages. Unselect one first.",
+  expected_words: "Expected length: about %(n)s words.",
+  characters: "%(n)s / %(max)s characters",
 };
 
 /** A translator: t(key, {n: 3}) fills `%(n)s` placeholders. */

@@ -1,0 +1,267 @@
+// Answer widgets of the item types made of several parts: inline choice, matching,
+// ordering, hot text, and the essay box. Each widget exposes
+// { node, inputs, read(), write(response) } and calls `changed(typing)` on a change.
+// Item texts are plain text: they only reach the page through textContent.
+
+import { el } from "./dom.js";
+import { pickText } from "./strings.js";
+
+const GAP_MARKER = /\{\{\s*([A-Za-z0-9_-]{1,40})\s*\}\}/g;
+
+function optionText(option, lang) {
+  return pickText(option.text, lang);
+}
+
+function selectOf(id, options, ctx, attrs, onChange) {
+  const select = el("select", { id, className: "part-select", ...attrs, on: { change: onChange } },
+    el("option", { value: "", text: ctx.t("choose") }),
+    options.map((option) => el("option", { value: String(option.id), text: optionText(option, ctx.lang) })));
+  return select;
+}
+
+/** The page-language version of a bilingual map, and which language it is. */
+function pickLang(map, lang) {
+  if (map && typeof map === "object") {
+    if (map[lang] !== undefined) return lang;
+    const other = lang === "fr" ? "en" : "fr";
+    if (map[other] !== undefined) return other;
+  }
+  return lang;
+}
+
+function inlineChoice(prefix, render, ctx, changed) {
+  const { t, lang } = ctx;
+  const gaps = Array.isArray(render.gaps) ? render.gaps : [];
+  const byId = new Map(gaps.map((gap) => [String(gap.id), gap]));
+  const text = pickText(render.text, lang);
+  const selects = new Map();
+  const body = el("p", { className: "cloze", id: `${prefix}-stem` });
+  let at = 0;
+  let n = 0;
+  for (const match of text.matchAll(GAP_MARKER)) {
+    body.append(text.slice(at, match.index));
+    at = match.index + match[0].length;
+    const gap = byId.get(match[1]);
+    if (!gap || selects.has(gap.id)) continue;
+    n += 1;
+    const select = selectOf(`${prefix}-gap-${gap.id}`, gap.options ?? [], ctx,
+      { "aria-label": t("gap_n", { n }), "data-gap": String(gap.id) }, () => changed(false));
+    selects.set(String(gap.id), select);
+    body.append(select);
+  }
+  body.append(text.slice(at));
+  const stem = pickText(render.stem, lang);
+  const node = el("div", { className: "answer answer-inline-choice" },
+    stem ? el("p", { className: "stem", text: stem }) : null, body);
+  return {
+    node,
+    inputs: [...selects.values()],
+    read() {
+      const chosen = {};
+      for (const [id, select] of selects) if (select.value) chosen[id] = select.value;
+      return Object.keys(chosen).length ? { gaps: chosen } : null;
+    },
+    write(response) {
+      const chosen = response?.gaps && typeof response.gaps === "object" ? response.gaps : {};
+      for (const [id, select] of selects) select.value = typeof chosen[id] === "string" ? chosen[id] : "";
+    },
+  };
+}
+
+function matching(prefix, render, ctx, changed) {
+  const { lang } = ctx;
+  const responses = Array.isArray(render.responses) ? render.responses : [];
+  const selects = new Map();
+  const rows = (render.premises ?? []).map((premise, index) => {
+    const id = `${prefix}-premise-${index}`;
+    const select = selectOf(`${id}-select`, responses, ctx, { "data-premise": String(premise.id),
+      "aria-labelledby": `${id} ${prefix}-stem` }, () => changed(false));
+    selects.set(String(premise.id), select);
+    return el("li", { className: "match-row" },
+      el("label", { for: `${id}-select`, id, className: "match-premise", text: optionText(premise, lang) }),
+      select);
+  });
+  const node = el("div", { className: "answer answer-matching" },
+    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    el("ul", { className: "match-list" }, rows));
+  return {
+    node,
+    inputs: [...selects.values()],
+    read() {
+      const pairs = {};
+      for (const [id, select] of selects) if (select.value) pairs[id] = select.value;
+      return Object.keys(pairs).length ? { pairs } : null;
+    },
+    write(response) {
+      const pairs = response?.pairs && typeof response.pairs === "object" ? response.pairs : {};
+      for (const [id, select] of selects) select.value = typeof pairs[id] === "string" ? pairs[id] : "";
+    },
+  };
+}
+
+function ordering(prefix, render, ctx, changed) {
+  const { t, lang } = ctx;
+  const items = (render.items ?? []).map((item) => ({ id: String(item.id), text: optionText(item, lang) }));
+  const shown = items.map((item) => item.id);
+  let order = [...shown];
+  let touched = false; // the shown order is not an answer until the student acts on it
+  const list = el("ol", { className: "order-list", "aria-labelledby": `${prefix}-stem` });
+  const status = el("p", { className: "order-status", "aria-live": "polite" });
+  const inputs = [];
+  const rows = new Map(items.map((item) => {
+    const up = el("button", { type: "button", className: "order-move", "data-move": "up",
+      "aria-label": t("move_up", { item: item.text }), text: "↑",
+      on: { click: () => move(item.id, -1, "up") } });
+    const down = el("button", { type: "button", className: "order-move", "data-move": "down",
+      "aria-label": t("move_down", { item: item.text }), text: "↓",
+      on: { click: () => move(item.id, 1, "down") } });
+    inputs.push(up, down);
+    return [item.id, { node: el("li", { className: "order-item", "data-item": item.id },
+      el("span", { className: "order-text", text: item.text }), el("span", { className: "order-buttons" }, up, down)),
+    up, down }];
+  }));
+  const keep = el("button", { type: "button", className: "order-keep", text: t("order_keep"),
+    on: { click: () => { touched = true; draw(); changed(false); } } });
+  inputs.push(keep);
+
+  function draw() {
+    list.replaceChildren(...order.filter((id) => rows.has(id)).map((id, index, all) => {
+      const row = rows.get(id);
+      row.up.dataset.edge = String(index === 0);
+      row.down.dataset.edge = String(index === all.length - 1);
+      row.up.setAttribute("aria-disabled", String(index === 0));
+      row.down.setAttribute("aria-disabled", String(index === all.length - 1));
+      return row.node;
+    }));
+    keep.hidden = touched;
+  }
+
+  function move(id, step, direction) {
+    const from = order.indexOf(id);
+    const to = from + step;
+    if (from < 0 || to < 0 || to >= order.length) return;
+    order.splice(from, 1);
+    order.splice(to, 0, id);
+    touched = true;
+    draw();
+    // Keep the focus on the moved item's button so that it can keep moving by keyboard.
+    rows.get(id)[direction].focus();
+    status.textContent = t("moved_to", { n: to + 1, total: order.length });
+    changed(false);
+  }
+
+  draw();
+  const node = el("div", { className: "answer answer-ordering" },
+    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    el("p", { className: "hint", text: t("order_hint") }), list, keep, status);
+  return {
+    node,
+    inputs,
+    read() {
+      return touched ? { order: [...order] } : null;
+    },
+    write(response) {
+      const given = Array.isArray(response?.order) ? response.order.map(String) : null;
+      const valid = given && given.length === shown.length && shown.every((id) => given.includes(id));
+      order = valid ? given : [...shown];
+      touched = Boolean(valid);
+      draw();
+    },
+  };
+}
+
+function hotText(prefix, render, ctx, changed) {
+  const { t, lang } = ctx;
+  const passageLang = pickLang(render.passage, lang);
+  const segments = Array.isArray(render.passage?.[passageLang]) ? render.passage[passageLang] : [];
+  const max = Number.isInteger(render.max_selections) ? render.max_selections : Infinity;
+  const spans = new Map();
+  const status = el("p", { className: "hot-status", "aria-live": "polite" });
+  const passage = el("p", { className: "hot-passage", "aria-labelledby": `${prefix}-stem` });
+  for (const segment of segments) {
+    if (segment.id === undefined) {
+      passage.append(String(segment.text ?? ""));
+      continue;
+    }
+    const id = String(segment.id);
+    const button = el("button", { type: "button", className: "hot-span", "aria-pressed": "false",
+      "data-span": id, text: String(segment.text ?? ""), on: { click: () => toggle(id) } });
+    spans.set(id, button);
+    passage.append(button);
+  }
+  const selectedCount = () => [...spans.values()].filter((b) => b.getAttribute("aria-pressed") === "true").length;
+
+  function toggle(id) {
+    const button = spans.get(id);
+    const pressed = button.getAttribute("aria-pressed") === "true";
+    if (!pressed && selectedCount() >= max) {
+      status.textContent = t("max_selections", { n: max });
+      return;
+    }
+    button.setAttribute("aria-pressed", String(!pressed));
+    status.textContent = "";
+    changed(false);
+  }
+
+  const node = el("div", { className: "answer answer-hot-text" },
+    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    Number.isFinite(max) ? el("p", { className: "hint", text: t("select_up_to", { n: max }) }) : null,
+    passage, status);
+  return {
+    node,
+    inputs: [...spans.values()],
+    read() {
+      const selected = [...spans].filter(([, b]) => b.getAttribute("aria-pressed") === "true").map(([id]) => id);
+      return selected.length ? { selected } : null;
+    },
+    write(response) {
+      const chosen = new Set(Array.isArray(response?.selected) ? response.selected.map(String) : []);
+      for (const [id, button] of spans) button.setAttribute("aria-pressed", String(chosen.has(id)));
+    },
+  };
+}
+
+function extendedText(prefix, render, ctx, changed, onFlush) {
+  const { t, lang } = ctx;
+  const maxLength = Number.isInteger(render.max_length) && render.max_length > 0 ? render.max_length : 10000;
+  const id = `${prefix}-input`;
+  const count = el("p", { className: "char-count", id: `${prefix}-count` });
+  const box = el("textarea", { id, name: prefix, rows: 10, maxlength: maxLength, className: "essay-input",
+    placeholder: t("text_placeholder"), "aria-describedby": `${prefix}-title ${prefix}-count`,
+    on: { input: () => { showCount(); changed(true); }, blur: onFlush, change: onFlush } });
+  function showCount() {
+    count.textContent = t("characters", { n: box.value.length.toLocaleString(lang === "fr" ? "fr-CA" : "en-CA"),
+      max: maxLength.toLocaleString(lang === "fr" ? "fr-CA" : "en-CA") });
+  }
+  showCount();
+  const words = Number.isInteger(render.expected_words) ? render.expected_words : null;
+  const node = el("div", { className: "answer answer-essay" },
+    el("label", { for: id, className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    words ? el("p", { className: "hint", text: t("expected_words", { n: words }) }) : null,
+    box, count);
+  return {
+    node,
+    inputs: [box],
+    read() {
+      return box.value === "" ? null : { text: box.value };
+    },
+    write(response) {
+      box.value = typeof response?.text === "string" ? response.text : "";
+      showCount();
+    },
+  };
+}
+
+const BUILDERS = {
+  inline_choice: inlineChoice,
+  matching,
+  ordering,
+  hot_text: hotText,
+  extended_text: extendedText,
+};
+
+/** A widget for `type`, or null when the type is not one of these. */
+export function buildPart(type, prefix, render, ctx, changed, onFlush) {
+  const build = BUILDERS[type];
+  return build ? build(prefix, render ?? {}, ctx, changed, onFlush) : null;
+}
