@@ -67,8 +67,9 @@ class HotText(ItemType):
             span_ids = ids
         assert span_ids is not None
         correct = content.get("correct")
-        if not isinstance(correct, list) or not correct or len(set(correct)) != len(correct) \
-                or not set(correct) <= set(span_ids):
+        if not isinstance(correct, list) or not correct or \
+                not all(isinstance(c, str) for c in correct) or \
+                len(set(correct)) != len(correct) or not set(correct) <= set(span_ids):
             raise Invalid("item_invalid", field="correct")
         limit = content.get("max_selections", len(span_ids))
         if isinstance(limit, bool) or not isinstance(limit, int) or \

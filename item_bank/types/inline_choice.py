@@ -62,7 +62,8 @@ class InlineChoice(ItemType):
             if not isinstance(gap, dict):
                 raise Invalid("item_invalid", field="gaps")
             options = labelled_list(gap.get("options"), "gaps")
-            if gap.get("correct") not in {o["id"] for o in options}:
+            if not isinstance(gap.get("correct"), str) or \
+                    gap["correct"] not in {o["id"] for o in options}:
                 raise Invalid("item_invalid", field="correct")
             clean_gaps.append({"id": part_id(gap.get("id"), "gaps"), "options": options,
                                "correct": gap["correct"]})

@@ -44,7 +44,7 @@ class Matching(ItemType):
         pairs = content.get("pairs")
         # One response per premise; a response may serve several premises or none.
         if not isinstance(pairs, dict) or set(pairs) != premise_ids or \
-                not all(v in response_ids for v in pairs.values()):
+                not all(isinstance(v, str) and v in response_ids for v in pairs.values()):
             raise Invalid("item_invalid", field="pairs")
         return {
             "stem": text_map(content.get("stem"), "stem"),

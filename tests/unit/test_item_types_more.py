@@ -72,6 +72,8 @@ def test_inline_choice_validation_names_the_field() -> None:
     one_option = [{"id": "g1", "options": labelled("x"), "correct": "x"}]
     assert refused(item, {**INLINE, "text": "{{g1}}", "gaps": one_option}) == "gaps"
     assert refused(item, {**INLINE, "points": 0}) == "points"
+    unhashable = [{**INLINE["gaps"][0], "correct": ["y"]}, INLINE["gaps"][1]]  # type: ignore[dict-item]
+    assert refused(item, {**INLINE, "gaps": unhashable}) == "correct"
 
 
 def test_inline_choice_renders_no_key_and_shuffles_by_seed() -> None:
@@ -126,6 +128,8 @@ def test_matching_validation_names_the_field() -> None:
     assert refused(item, {**MATCHING, "premises": labelled("p1", "p1")}) == "premises"
     assert refused(item, {**MATCHING, "premises": [{"id": "a b", "text": "x"}]}) == "premises"
     assert refused(item, {**MATCHING, "stem": ""}) == "stem"
+    assert refused(item, {**MATCHING, "pairs": {"p1": ["r2"], "p2": "r4", "p3": "r1"}}) \
+        == "pairs"
 
 
 def test_matching_renders_no_pairs() -> None:
@@ -234,6 +238,7 @@ def test_hot_text_validation_names_the_field() -> None:
                                              "en": "[[s1:eats]] [[s2:mouse]]"}}) == "passage"
     assert refused(item, {**HOT, "correct": ["s9"]}) == "correct"
     assert refused(item, {**HOT, "correct": []}) == "correct"
+    assert refused(item, {**HOT, "correct": [["s1"]]}) == "correct"
     assert refused(item, {**HOT, "max_selections": 1}) == "max_selections"
     assert refused(item, {**HOT, "max_selections": 4}) == "max_selections"
 
@@ -307,3 +312,37 @@ def test_extended_text_never_scores_by_itself(response: dict[str, str] | None) -
     score = item.score(item.validate(ESSAY), response)
     assert score.points == 0 and score.max_points == 10
     assert score.manual == bool(response and response["text"].strip())
+
+
+# -- any input: a clear refusal, never a crash ---------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+EXAMPLES = [(InlineChoice(), INLINE), (Matching(), MATCHING), (Ordering(), ORDERING),
+            (HotText(), HOT), (ExtendedText(), ESSAY)]
+
+
+@given(st.sampled_from(range(len(EXAMPLES))), st.sampled_from(
+    ["gaps", "text", "correct", "premises", "responses", "pairs", "items", "scoring", "passage",
+     "max_selections", "max_length", "expected_words", "rubric", "stem", "points"]), JSON)
+def test_any_authored_field_is_refused_cleanly(index: int, key: str, value: object) -> None:
+    item, content = EXAMPLES[index]
+    try:
+        item.validate({**content, key: value})
+    except Invalid as error:
+        assert error.params["field"]
+
+
+@given(st.sampled_from(range(len(EXAMPLES))), JSON)
+def test_any_response_is_checked_and_scored_without_crashing(index: int, response: object) -> None:
+    item, content = EXAMPLES[index]
+    clean = item.validate(content)
+    try:
+        item.check_response(clean, response)
+    except Invalid:
+        pass
+    score = item.score(clean, response)
+    assert 0 <= score.points <= score.max_points
+    if response is None:
+        assert score.points == 0 and not score.correct and not score.manual
