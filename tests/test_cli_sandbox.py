@@ -146,3 +146,20 @@ def test_images_build_without_an_engine_builds_the_root_file_system_only(
     unreachable = ardoise("sandbox", "images", "build", data_dir=tmp_path, **NO_ENGINE)
     assert unreachable.returncode == 1
     assert "the Docker image was not built" in unreachable.stderr
+
+
+def test_images_prune_removes_other_recipes_builds_only(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    old = cache / "bookworm-000000000000" / "rootfs"
+    old.mkdir(parents=True)
+    (old / "marker").write_text("old recipe")
+    crashed = cache / ".build-1234"
+    crashed.mkdir()
+    unrelated = cache / "notes"
+    unrelated.mkdir()
+    pruned = ardoise("sandbox", "images", "prune", "--no-docker", data_dir=tmp_path,
+                     ARDOISE_SANDBOX_CACHE=str(cache))
+    assert pruned.returncode == 0, pruned.stderr
+    assert "removed 2 build(s)" in pruned.stdout
+    assert not old.parent.exists() and not crashed.exists()
+    assert unrelated.exists()

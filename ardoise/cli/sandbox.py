@@ -208,6 +208,27 @@ def images_build(no_docker: bool) -> None:
         sys.exit(1)
 
 
+@images_group.command("prune")
+@data_dir_option
+@click.option("--no-docker", is_flag=True, help="Leave Docker images alone.")
+def images_prune(no_docker: bool) -> None:
+    """Remove the root file systems, tarballs and Docker images of other recipes than the
+    current one (and leftovers of interrupted builds). Prune once every worker runs the
+    current recipe: an image a container still uses is kept and listed."""
+    client, unreachable = (None, None) if no_docker else _docker_client()
+    try:
+        report = images.prune(client, progress=click.echo)
+    finally:
+        if client is not None:
+            client.close()
+    click.echo(f"sandbox: removed {len(report.removed_paths)} build(s) and "
+               f"{len(report.removed_images)} image(s); kept {len(report.kept_images)} in use")
+    if unreachable is not None:
+        click.echo(f"Docker images were not pruned: the Docker engine is unreachable "
+                   f"({unreachable})", err=True)
+        sys.exit(1)
+
+
 def _docker_client() -> tuple[Any, str | None]:
     """A client of the engine ``DOCKER_HOST`` names, or why there is none."""
     try:
