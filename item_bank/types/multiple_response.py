@@ -36,7 +36,8 @@ class MultipleResponse(ItemType):
         options = validate_options(content)
         ids = {o["id"] for o in options}
         correct = content.get("correct")
-        if not isinstance(correct, list) or not correct or not set(correct) <= ids or \
+        if not isinstance(correct, list) or not correct or \
+                not all(isinstance(c, str) for c in correct) or not set(correct) <= ids or \
                 len(set(correct)) != len(correct):
             raise Invalid("item_invalid", field="correct")
         return {

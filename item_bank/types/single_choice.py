@@ -34,7 +34,7 @@ class SingleChoice(ItemType):
     def validate(self, content: Content) -> Content:
         options = validate_options(content)
         correct = content.get("correct")
-        if correct not in {o["id"] for o in options}:
+        if not isinstance(correct, str) or correct not in {o["id"] for o in options}:
             raise Invalid("item_invalid", field="correct")
         return {
             "stem": text_map(content.get("stem"), "stem"),

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ardoise.errors import Invalid
@@ -149,3 +149,26 @@ def test_every_type_documents_its_schemas() -> None:
         item_type = registry.get(name)
         assert item_type.render_schema["type"] == "object"
         assert "properties" in item_type.response_schema
+
+
+# -- any input to the original types: a clear refusal, never a crash -----------------------
+
+ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                        lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                        max_leaves=12)
+
+
+@example(0, "correct", [["a"]])  # lists of lists once crashed the choice types
+@example(1, "correct", [["a"]])
+@example(0, "correct", {"a": 1})
+@given(st.sampled_from(range(len(ITEMS))), st.sampled_from(
+    ["stem", "options", "correct", "answer", "answers", "tolerance", "tolerance_mode", "unit",
+     "points", "case_sensitive", "ignore_accents"]), ANY_JSON)
+def test_any_authored_field_of_the_original_types_is_refused_cleanly(
+        index: int, key: str, value: object) -> None:
+    name, content = ITEMS[index]
+    try:
+        default_registry().get(name).validate({**content, key: value})
+    except Invalid as error:
+        assert error.params["field"]
