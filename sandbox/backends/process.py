@@ -56,9 +56,14 @@ class ProcessBackend(Backend):
     name = "process"
 
     def __init__(self, slots: int | None = None, uid_base: int = UID_BASE,
-                 runtime_dir: Path = RUNTIME_DIR, rootfs: Path | None = None) -> None:
+                 runtime_dir: Path = RUNTIME_DIR, rootfs: Path | None = None,
+                 host_paths: bool = False) -> None:
+        """:param rootfs: the root file system to show (the built one when omitted).
+        :param host_paths: show the host's read-only system paths instead of any root file
+            system (what a machine where none was built gets)."""
         self.pool = SlotPool(runtime_dir, slots or default_slots(), uid_base)
         self._rootfs = rootfs
+        self._host_paths = host_paths
         self._cgroups = cgroup_version()
         self._groups: dict[int, SlotGroup] = {}
         self._lock = threading.Lock()
@@ -75,6 +80,8 @@ class ProcessBackend(Backend):
 
     # -- what the machine offers -------------------------------------------------------
     def rootfs(self) -> Path | None:
+        if self._host_paths:
+            return None
         return self._rootfs or images.rootfs_path()
 
     def missing(self) -> list[str]:

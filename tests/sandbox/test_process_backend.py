@@ -345,3 +345,18 @@ def test_without_cgroups_rlimits_still_bound_memory_and_time() -> None:
         " System.out.println(new long[1 << 20].length); } }\n")},
         limits=Limits(memory_mb=128, cpu_seconds=5))
     assert (fine.status, fine.stdout) == (Status.OK, "1048576\n"), fine
+
+
+def test_without_a_root_file_system_the_host_paths_are_shown_read_only() -> None:
+    backend = ProcessBackend(host_paths=True)
+    assert not backend.missing()
+    result = run(backend, "python3", {"main.py": (
+        "import os\nfor path in ('/trace', '/etc/trace', '/usr/trace', '/dev/trace'):\n"
+        "    try:\n        open(path, 'w')\n        print(path, 'written')\n"
+        "    except OSError as e:\n        print(e.errno)\n"
+        "print(sorted(os.listdir('/')))\nprint(os.path.exists('/work/main.py'))\n"
+        "print(os.path.exists('/root'), os.path.exists('/etc/shadow'))\n")})
+    lines = result.stdout.splitlines()
+    assert all(line in ("30", "2") for line in lines[:4]), result  # read-only or absent
+    assert "home" not in lines[4] and "root" not in lines[4], lines[4]
+    assert lines[5:] == ["True", "False False"], result
