@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,34 @@ from exam_engine.attempts import get_attempt, slots_of
 from exam_engine.models import Attempt, AttemptState, Sitting
 from item_bank.registry import ItemTypeRegistry, default_registry
 from item_bank.service import versions_by_id
+from item_bank.types.base import Content, Score
+
+
+@dataclass(frozen=True)
+class AttemptScores:
+    """The score of every slot in slot order, and the attempt's totals (rounded)."""
+
+    scores: list[Score]
+    total: float
+    maximum: float
+
+
+def score_slots(
+    registry: ItemTypeRegistry, answered: Iterable[tuple[str, Content, Any]],
+) -> AttemptScores:
+    """Score ``(item_type, content, response)`` per slot: the pure part of grading, no I/O.
+
+    A manually graded answer awaiting its grader counts towards the maximum only.
+    """
+    scores = []
+    total = maximum = 0.0
+    for item_type, content, response in answered:
+        result = registry.get(item_type).score(content, response)
+        scores.append(result)
+        maximum += result.max_points
+        if not result.manual:
+            total += result.points
+    return AttemptScores(scores, round(total, 4), round(maximum, 4))
 
 
 def grade_attempt(
@@ -23,20 +53,18 @@ def grade_attempt(
         return attempt
     slots = slots_of(session, attempt.id)
     versions = versions_by_id(session, [s.item_version_id for s in slots])
-    total = maximum = 0.0
-    for s in slots:
-        version = versions[s.item_version_id]
-        result = registry.get(version.item_type).score(version.content, s.response)
+    graded = score_slots(registry, [
+        (versions[s.item_version_id].item_type, versions[s.item_version_id].content, s.response)
+        for s in slots])
+    for s, result in zip(slots, graded.scores, strict=True):
         s.max_points = result.max_points
-        maximum += result.max_points
         if result.manual:
             # Awaiting a grader: neither right nor wrong, and no points yet.
             s.points, s.correct = None, None
-            continue
-        s.points, s.correct = result.points, result.correct
-        total += result.points
-    attempt.score = round(total, 4)
-    attempt.max_score = round(maximum, 4)
+        else:
+            s.points, s.correct = result.points, result.correct
+    attempt.score = graded.total
+    attempt.max_score = graded.maximum
     attempt.graded_at = now
     session.flush()
     return attempt
