@@ -10,9 +10,10 @@ import click
 from ardoise import migrate
 from ardoise.celery_app import configure_celery
 from ardoise.cli.demo import DEMO_PASSWORD, seed_demo
+from ardoise.cli.options import config_of, data_dir_option
 from ardoise.cli.sandbox import sandbox_group
 from ardoise.cli.server import run_server
-from ardoise.config import Config, from_env
+from ardoise.config import Config
 from ardoise.db import Database
 from ardoise.errors import DomainError
 from ardoise.worker.context import bind_config
@@ -23,30 +24,7 @@ from web.answering import run_sweeper_pass
 
 
 def _config(ctx: click.Context) -> Config:
-    root = ctx.find_root()
-    if "config" not in root.obj:
-        root.obj["config"] = _load(root.obj.get("data_dir"))
-    return root.obj["config"]
-
-
-def _load(data_dir: Path | None) -> Config:
-    directory = data_dir or Path("./var")
-    directory.mkdir(parents=True, exist_ok=True)
-    return from_env(data_dir=directory)
-
-
-def _set_data_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        root = ctx.find_root()
-        root.ensure_object(dict)
-        root.obj["data_dir"] = value
-        root.obj.pop("config", None)
-
-
-# Every command takes --data-dir, before or after its name.
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    expose_value=False, callback=_set_data_dir, help="SQLite file, uploads and caches (./var).")
+    return config_of(ctx)
 
 
 @click.group()

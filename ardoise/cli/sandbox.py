@@ -13,6 +13,7 @@ import click
 import docker
 import docker.errors
 
+from ardoise.cli.options import data_dir_option
 from ardoise.config import SANDBOX_BACKENDS, sandbox_backend_from_env
 from sandbox import InvalidSpec, Limits, RunSpec, SandboxUnavailable, images, run
 from sandbox.backends import BACKEND_NAMES, backend
@@ -23,19 +24,6 @@ from sandbox.languages import get_language, language_names
 EXIT_UNAVAILABLE = 3
 #: Languages whose entry file name is fixed by the language itself, not by the user's file.
 FIXED_ENTRY = {"java": "Main.java"}
-
-
-def _set_data_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    # The same as ``commands.data_dir_option`` (importing commands here would be a cycle).
-    if value is not None:
-        root = ctx.find_root()
-        root.ensure_object(dict)
-        root.obj["data_dir"] = value
-
-
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    expose_value=False, callback=_set_data_dir, help="SQLite file, uploads and caches (./var).")
 
 
 def configured_backend() -> str:
