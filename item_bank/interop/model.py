@@ -1,0 +1,153 @@
+"""What an import produces: parsed items and tests, skipped items, and the import error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ardoise.errors import Invalid
+from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.types.base import LANGUAGES
+
+Sanitiser = Callable[[str], str]
+
+
+def keep_html(html: str) -> str:
+    """The default sanitiser: leaves HTML as it is (the caller must sanitise before display)."""
+    return html
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """One item read from a file; ``content`` has passed its item type's ``validate``.
+
+    ``source_id`` is stable across exports of the same item (QTI identifier, Moodle
+    idnumber or category path and name, GIFT title or a hash of the question text):
+    the caller makes a new version of the item that already has it.
+    """
+
+    source_id: str
+    item_type: str
+    title: str
+    content: dict[str, Any]
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
+class ParsedTest:
+    """An assessment test: its items in order, named by their source ids."""
+
+    source_id: str
+    title: str
+    item_source_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item left out, with a stable reason code and a detail for people."""
+
+    source_id: str
+    title: str
+    reason_code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    items: tuple[ParsedItem, ...]
+    skipped: tuple[Skipped, ...] = ()
+    tests: tuple[ParsedTest, ...] = ()
+
+
+class ImportInvalid(Invalid):
+    """A file that cannot be imported whole. Params: ``file``, ``item``, ``reason``."""
+
+    code = "import_invalid"
+
+    def __init__(self, file: str, reason: str, detail: str = "", item: str = "") -> None:
+        where = f"{file}: item {item!r}" if item else file
+        super().__init__("import_invalid", f"{where}: {reason}: {detail}".rstrip(": "),
+                         file=file, item=item, reason=reason)
+
+
+class ItemProblem(Exception):
+    """Raised while reading one item: the item is refused (or skipped) for ``reason``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every format reader needs: the default language, the sanitiser, the types."""
+
+    filename: str
+    language: str = "fr"
+    sanitise: Sanitiser = keep_html
+    registry: ItemTypeRegistry = field(default_factory=default_registry)
+
+    def html(self, text: str) -> str:
+        return self.sanitise(text)
+
+    def item(self, source_id: str, item_type: str, title: str, content: dict[str, Any],
+             tags: Iterable[str] = (), metadata: dict[str, Any] | None = None,
+             language: str | None = None) -> ParsedItem:
+        """Validate ``content`` with its type; a refusal becomes an :class:`ItemProblem`."""
+        if item_type not in self.registry:
+            raise ItemProblem("unsupported_type", item_type)
+        try:
+            clean = self.registry.get(item_type).validate(content)
+        except Invalid as error:
+            field_name = error.params.get("field", "")
+            raise ItemProblem("invalid_content", f"{item_type}: {field_name}") from None
+        return ParsedItem(source_id=source_id, item_type=item_type, title=title,
+                          content=clean, tags=tuple(dict.fromkeys(tags)),
+                          metadata=metadata or {}, language=language or self.language)
+
+
+def language_of(tag: str | None, default: str) -> str:
+    """``fr-CA`` -> ``fr``; a language we do not carry falls back to ``default``."""
+    short = (tag or "").split("-")[0].lower()
+    return short if short in LANGUAGES else default
+
+
+Outcome = ParsedItem | Skipped
+
+
+def attempt(outcomes: list[Outcome], source_id: str, title: str,
+            read: Callable[[], ParsedItem]) -> None:
+    """Run one item's reader, recording the item or why it was refused."""
+    try:
+        outcomes.append(read())
+    except ItemProblem as problem:
+        outcomes.append(Skipped(source_id, title, problem.reason, problem.detail))
+
+
+def finish(ctx: Context, outcomes: Iterable[Outcome], skip_unsupported: bool,
+           tests: Iterable[ParsedTest] = (), always_skipped: Iterable[Skipped] = ()
+           ) -> ImportResult:
+    """All or nothing: the first refused item raises unless ``skip_unsupported``."""
+    tests = tuple(tests)
+    items: list[ParsedItem] = []
+    skipped: list[Skipped] = list(always_skipped)
+    seen: set[str] = set()
+    for outcome in outcomes:
+        if isinstance(outcome, ParsedItem) and outcome.source_id in seen:
+            outcome = Skipped(outcome.source_id, outcome.title, "duplicate_source_id",
+                              "another item of the file has the same identifier")
+        if isinstance(outcome, Skipped):
+            if not skip_unsupported:
+                raise ImportInvalid(ctx.filename, outcome.reason_code, outcome.detail,
+                                    item=outcome.title or outcome.source_id)
+            skipped.append(outcome)
+            continue
+        seen.add(outcome.source_id)
+        items.append(outcome)
+    if not items and not skipped and not tests:
+        raise ImportInvalid(ctx.filename, "no_items", "the file holds no item to import")
+    return ImportResult(tuple(items), tuple(skipped), tuple(tests))
