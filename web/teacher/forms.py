@@ -2,11 +2,74 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
+from flask_babel import lazy_gettext
 from werkzeug.datastructures import MultiDict
 
+# Server-side forms without scripts: a fixed number of rows, empty rows are left out.
 OPTION_ROWS = 6
+GAP_ROWS = 4
+GAP_OPTION_ROWS = 4
+PREMISE_ROWS = 5
+RESPONSE_ROWS = 6
+ORDER_ROWS = 6
+
+# The types this form can author, in the order the chooser offers them. A type that a
+# plugin registers without a form here (the coding lab's ``code``, say) is not offered:
+# its authors need its own page, and a form made of these fields would only fail.
+AUTHORED_TYPES = (
+    "single_choice", "multiple_response", "true_false", "numeric", "short_text",
+    "inline_choice", "matching", "ordering", "hot_text", "extended_text",
+)
+
+ROWS = {"option_rows": OPTION_ROWS, "gap_rows": GAP_ROWS, "gap_option_rows": GAP_OPTION_ROWS,
+        "premise_rows": PREMISE_ROWS, "response_rows": RESPONSE_ROWS,
+        "order_rows": ORDER_ROWS}
+
+
+# Names of the fields of the item types made of several parts, for "item_invalid" messages
+# (web.messages names the fields common to every form).
+PART_FIELD_NAMES = {
+    "text": lazy_gettext("text with blanks"),
+    "gaps": lazy_gettext("blanks and their choices"),
+    "premises": lazy_gettext("premises"),
+    "responses": lazy_gettext("responses"),
+    "pairs": lazy_gettext("matching responses"),
+    "scoring": lazy_gettext("scoring"),
+    "passage": lazy_gettext("passage"),
+    "max_selections": lazy_gettext("most selections"),
+    "max_length": lazy_gettext("longest answer"),
+    "expected_words": lazy_gettext("expected length"),
+    "rubric": lazy_gettext("marking guide"),
+    # "items" names an exam's questions elsewhere.
+    "ordering.items": lazy_gettext("items to put in order"),
+}
+
+
+def part_field_name(item_type: str, field: str) -> str | None:
+    """The translated name of an item type's own field, or ``None`` for a common field."""
+    name = PART_FIELD_NAMES.get(f"{item_type}.{field}") or PART_FIELD_NAMES.get(field)
+    return None if name is None else str(name)
+
+
+def gap_id(row: int) -> str:
+    """The id of the gap written ``{{gap1}}`` in the text, for form row ``row``."""
+    return f"gap{row + 1}"
+
+
+def premise_id(row: int) -> str:
+    return f"p{row + 1}"
+
+
+def response_id(row: int) -> str:
+    return f"r{row + 1}"
+
+
+def letter(row: int) -> str:
+    return chr(ord("a") + row)
 
 
 def _stem(form: MultiDict[str, str], prefix: str) -> dict[str, str]:
@@ -24,17 +87,30 @@ def _number(text: str, default: float | None = None) -> Any:
         return text  # the item type rejects it with a clear message
 
 
+def _integer(text: str) -> Any:
+    """A whole number as typed ("10 000" in French is fine), ``None`` when left empty."""
+    text = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if not text:
+        return None
+    return int(text) if text.isdigit() else text  # the item type names the field
+
+
+def _labelled_rows(form: MultiDict[str, str], prefix: str, rows: int,
+                   ids: Callable[[int], str] | None = None) -> list[dict[str, Any]]:
+    entries = []
+    for row in range(rows):
+        text = _stem(form, f"{prefix}{row}")
+        if text:
+            entries.append({"id": ids(row), "text": text} if ids else {"text": text})
+    return entries
+
+
 def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, Any]:
     """Build the content an item type validates from the submitted authoring form."""
     content: dict[str, Any] = {"stem": _stem(form, "stem"),
                                "points": _number(form.get("points", ""), 1.0)}
     if item_type in ("single_choice", "multiple_response"):
-        options = []
-        for index in range(OPTION_ROWS):
-            text = _stem(form, f"option{index}")
-            if text:
-                options.append({"id": chr(ord("a") + index), "text": text})
-        content["options"] = options
+        content["options"] = _labelled_rows(form, "option", OPTION_ROWS, letter)
         content["shuffle"] = form.get("shuffle") == "on"
         if item_type == "single_choice":
             content["correct"] = form.get("correct", "")
@@ -52,4 +128,43 @@ def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, An
         content["answers"] = [a for a in form.get("answers", "").splitlines() if a.strip()]
         content["case_sensitive"] = form.get("case_sensitive") == "on"
         content["ignore_accents"] = form.get("ignore_accents") == "on"
+    elif item_type == "inline_choice":
+        _inline_choice(form, content)
+    elif item_type == "matching":
+        content["premises"] = _labelled_rows(form, "premise", PREMISE_ROWS, premise_id)
+        content["responses"] = _labelled_rows(form, "response", RESPONSE_ROWS, response_id)
+        content["pairs"] = {premise_id(row): form.get(f"premise{row}_match", "")
+                            for row in range(PREMISE_ROWS) if _stem(form, f"premise{row}")}
+    elif item_type == "ordering":
+        # No ids: the type derives them from the text, so that they do not tell the order.
+        content["items"] = _labelled_rows(form, "step", ORDER_ROWS)
+        content["scoring"] = form.get("scoring", "subsequence")
+    elif item_type == "hot_text":
+        content["passage"] = _stem(form, "passage")
+        content["correct"] = [s for s in re.split(r"[\s,;]+", form.get("correct", "")) if s]
+        limit = _integer(form.get("max_selections", ""))
+        if limit is not None:
+            content["max_selections"] = limit
+    elif item_type == "extended_text":
+        for name in ("max_length", "expected_words"):
+            value = _integer(form.get(name, ""))
+            if value is not None:
+                content[name] = value
+        rubric = _stem(form, "rubric")
+        if rubric:
+            content["rubric"] = rubric
     return content
+
+
+def _inline_choice(form: MultiDict[str, str], content: dict[str, Any]) -> None:
+    if not content["stem"]:
+        del content["stem"]  # optional for this type: the text with its gaps is the question
+    content["text"] = _stem(form, "text")
+    content["shuffle"] = form.get("shuffle") == "on"
+    gaps = []
+    for row in range(GAP_ROWS):
+        options = _labelled_rows(form, f"gap{row}_option", GAP_OPTION_ROWS, letter)
+        if options:
+            gaps.append({"id": gap_id(row), "options": options,
+                         "correct": form.get(f"gap{row}_correct", "")})
+    content["gaps"] = gaps

@@ -23,7 +23,8 @@ from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
 from web.context import config, unit_of_work
 from web.messages import message_for
 from web.teacher import charts
-from web.teacher.forms import OPTION_ROWS, content_from_form
+from web.teacher.forms import AUTHORED_TYPES, ROWS, content_from_form, part_field_name
+from web.teacher.preview import StudentView, student_views
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher", template_folder="templates")
 
@@ -31,9 +32,17 @@ def type_label(name: str) -> str:
     labels = {
         "single_choice": _("Single choice"), "multiple_response": _("Multiple response"),
         "true_false": _("True or false"), "numeric": _("Numeric"),
-        "short_text": _("Short text"),
+        "short_text": _("Short text"), "inline_choice": _("Fill in the blanks"),
+        "matching": _("Matching"), "ordering": _("Ordering"), "hot_text": _("Hot text"),
+        "extended_text": _("Essay"),
     }
     return labels.get(name, name)
+
+
+def authored_types() -> list[str]:
+    """The types the item form can author; see :data:`AUTHORED_TYPES` for the others."""
+    registry = default_registry()
+    return [name for name in AUTHORED_TYPES if name in registry]
 
 
 def _schools(db: Session, roles: tuple[Role, ...] = AUTHORING) -> list[Organisation]:
@@ -74,33 +83,62 @@ def item_list() -> ResponseReturnValue:
     with unit_of_work() as db:
         return render_template("teacher/items.html",
                                items=items.items_of(db, staff_orgs(db, g.user, AUTHORING)),
-                               types=default_registry().names(), type_label=type_label)
+                               types=authored_types(), type_label=type_label)
+
+
+def _item_error(item_type: str, error: DomainError) -> None:
+    params = dict(error.params)
+    name = part_field_name(item_type, str(params.get("field", "")))
+    if name is not None:
+        params["field"] = name
+    flash(message_for(error.code, params), "error")
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
 @role_required(Role.TEACHER)
 def item_new() -> ResponseReturnValue:
     item_type = request.values.get("type", "single_choice")
-    if item_type not in default_registry():
+    if item_type not in authored_types():
         abort(404)
+    previews: list[StudentView] = []
+    status = 200
     if request.method == "POST":
+        content = content_from_form(item_type, request.form)
         try:
-            with unit_of_work() as db:
-                school = _school_for_form(db)
-                version = items.create_item(
-                    db, school.id, item_type, request.form.get("title", ""),
-                    content_from_form(item_type, request.form), author_id=g.user.id)
-                records.audit(db, g.user, "create_item", "item", version.item_id, school.id)
-            flash(_("Question saved."), "success")
-            return redirect(url_for("teacher.item_list"))
+            if request.form.get("action") == "preview":
+                kind = default_registry().get(item_type)
+                previews = student_views(kind, kind.validate(content))
+            else:
+                with unit_of_work() as db:
+                    school = _school_for_form(db)
+                    version = items.create_item(
+                        db, school.id, item_type, request.form.get("title", ""), content,
+                        author_id=g.user.id)
+                    records.audit(db, g.user, "create_item", "item", version.item_id,
+                                  school.id)
+                flash(_("Question saved."), "success")
+                return redirect(url_for("teacher.item_list"))
         except DomainError as error:
-            _error(error)
+            _item_error(item_type, error)
+            status = 422
     with unit_of_work() as db:
         schools = _schools(db)
     return render_template("teacher/item_form.html", item_type=item_type, form=request.form,
-                           option_rows=OPTION_ROWS, type_label=type_label, schools=schools,
-                           types=default_registry().names()), 422 if request.method == "POST" \
-        else 200
+                           type_label=type_label, schools=schools, previews=previews,
+                           **ROWS), status
+
+
+@bp.get("/items/<item_id>")
+@role_required(Role.TEACHER)
+def item_show(item_id: str) -> ResponseReturnValue:
+    with unit_of_work() as db:
+        item = items.get_item(db, item_id)
+        if item.organisation_id not in staff_orgs(db, g.user, AUTHORING):
+            abort(404)
+        version = items.latest_version(db, item_id)
+        previews = student_views(default_registry().get(version.item_type), version.content)
+        return render_template("teacher/item.html", item=item, version=version,
+                               previews=previews, type_label=type_label)
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
