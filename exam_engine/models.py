@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,6 +124,8 @@ class Attempt(Base):
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float | None] = mapped_column(Float)
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Answers a person still has to mark; the attempt is fully graded when this is 0.
+    awaiting_marks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AttemptSlot(Base):
@@ -142,6 +145,15 @@ class AttemptSlot(Base):
     points: Mapped[float | None] = mapped_column(Float)
     max_points: Mapped[float | None] = mapped_column(Float)
     correct: Mapped[bool | None] = mapped_column(Boolean)
+    # Marked by a person (an essay); it awaits marking while ``marked_at`` is empty.
+    manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    mark_comment: Mapped[str | None] = mapped_column(Text)
+    marked_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def awaiting_marking(self) -> bool:
+        return self.manual and self.marked_at is None
 
 
 class AnswerLogEntry(Base):

@@ -24,15 +24,20 @@ class QuestionSuccess:
 
 
 def score_percentages(session: Session, sitting: Sitting) -> list[float]:
+    """Scores of fully graded attempts: one still awaiting marks would drag the spread down."""
     rows = session.execute(
         select(Attempt.score, Attempt.max_score).where(
-            Attempt.sitting_id == sitting.id, Attempt.graded_at.is_not(None))
+            Attempt.sitting_id == sitting.id, Attempt.graded_at.is_not(None),
+            Attempt.awaiting_marks == 0)
     )
     return [100.0 * score / maximum for score, maximum in rows if maximum and score is not None]
 
 
 def question_success(session: Session, sitting: Sitting) -> list[QuestionSuccess]:
-    """For each exam question in authored order, how many graded answers were right."""
+    """For each exam question in authored order, how many graded answers were right.
+
+    A manually graded answer counts once marked, as right when it got full marks.
+    """
     stats = dict(
         (version_id, (graded, correct))
         for version_id, graded, correct in session.execute(

@@ -15,6 +15,7 @@ from web import errors, hooks, i18n, navigation, pages, sockets
 from web.admin import bp as admin_bp
 from web.api import bp as api_bp
 from web.auth import bp as auth_bp
+from web.marking import bp as marking_bp
 from web.student import bp as student_bp
 from web.teacher import bp as teacher_bp
 
@@ -54,6 +55,7 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     pages.init_app(app)
     app.register_blueprint(student_bp)
     app.register_blueprint(teacher_bp)
+    app.register_blueprint(marking_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     sockets.init_app(app, async_mode=async_mode)

@@ -34,6 +34,12 @@ MESSAGES = {
     "extension_invalid": lazy_gettext("An extension is a number of minutes between -360 and 360, "
                                       "not zero."),
     "announcement_invalid": lazy_gettext("An announcement is a text of 1 to 500 characters."),
+    # Marking.
+    "answer_not_found": lazy_gettext("This answer is not one to mark."),
+    "mark_invalid": lazy_gettext("The points must be a number such as 3 or 2,5, with at most "
+                                 "two decimals."),
+    "mark_points_range": lazy_gettext("The points must be between 0 and %(max)s."),
+    "mark_comment_too_long": lazy_gettext("A comment has at most %(max)s characters."),
     # Authoring and records.
     "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
     "unknown_item_type": lazy_gettext("Unknown question type."),

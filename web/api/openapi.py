@@ -32,7 +32,12 @@ SLOT_RESULT = {
     "type": "object",
     "properties": {"slot": {"type": "integer"}, "points": {"type": ["number", "null"]},
                    "max_points": {"type": ["number", "null"]},
-                   "correct": {"type": ["boolean", "null"]}},
+                   "correct": {"type": ["boolean", "null"]},
+                   "awaiting_marking": {"type": "boolean",
+                                        "description": "a person has yet to mark this answer"},
+                   "marked": {"type": "boolean", "description": "marked by a person"},
+                   "comment": {"type": ["string", "null"],
+                               "description": "the marker's comment to the student"}},
 }
 
 
@@ -106,7 +111,12 @@ def openapi_document() -> dict[str, Any]:
                 "result": {
                     "type": ["object", "null"],
                     "description": "null until the teacher releases the results",
-                    "properties": {"score": {"type": "number"}, "max_score": {"type": "number"},
+                    "properties": {"score": {"type": ["number", "null"],
+                                             "description": "null while answers await "
+                                                            "marking"},
+                                   "max_score": {"type": "number"},
+                                   "awaiting_marking": {"type": "integer",
+                                                        "description": "answers still to mark"},
                                    "slots": {"type": "array", "items": SLOT_RESULT}},
                 },
             },
