@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +109,17 @@ class Context:
         return ParsedItem(source_id=source_id, item_type=item_type, title=title,
                           content=clean, tags=tuple(dict.fromkeys(tags)),
                           metadata=metadata or {}, language=language or self.language)
+
+
+def finite_number(text: str | None, what: str) -> float:
+    """A finite float from a file's text, or the item is refused naming ``what``."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        raise ItemProblem("invalid_content", f"{what}: not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise ItemProblem("invalid_content", f"{what}: not a finite number: {text!r}")
+    return value
 
 
 def language_of(tag: str | None, default: str) -> str:

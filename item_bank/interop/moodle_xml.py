@@ -20,6 +20,7 @@ from item_bank.interop.model import (
     Skipped,
     attempt,
     finish,
+    finite_number,
 )
 
 Content = dict[str, Any]
@@ -42,10 +43,7 @@ def flag(question: Element, name: str, default: bool) -> bool:
 
 
 def fraction(answer: Element) -> float:
-    try:
-        return float(answer.get("fraction", "0"))
-    except ValueError:
-        raise ItemProblem("invalid_content", "an answer fraction is not a number") from None
+    return finite_number(answer.get("fraction", "0"), "fraction")
 
 
 def read(root: Element, ctx: Context, skip_unsupported: bool) -> ImportResult:
@@ -81,10 +79,7 @@ def read(root: Element, ctx: Context, skip_unsupported: bool) -> ImportResult:
                 content["stem"] = ctx.html(text(q.find("questiontext")))
             grade = text(q, "defaultgrade")
             if grade:
-                try:
-                    content["points"] = float(grade)
-                except ValueError:
-                    raise ItemProblem("invalid_content", "defaultgrade") from None
+                content["points"] = finite_number(grade, "defaultgrade")
             metadata = {"format": "moodle_xml", "moodle_type": k, **extra}
             if q.find("questiontext/file") is not None:
                 metadata["embedded_files"] = [f.get("name", "") for f in

@@ -16,7 +16,15 @@ from io import BytesIO
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from item_bank.interop.model import Context, ItemProblem, ParsedItem, ParsedTest, language_of
+from ardoise.errors import Invalid
+from item_bank.interop.model import (
+    Context,
+    ItemProblem,
+    ParsedItem,
+    ParsedTest,
+    finite_number,
+    language_of,
+)
 from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
 from item_bank.types.hot_text import SPAN
 from item_bank.types.inline_choice import GAP_MARKER
@@ -109,7 +117,7 @@ def declarations(root: Element) -> dict[str, Declaration]:
         mapping = first(decl, "qti-mapping")
         if mapping is not None:
             entries = list(mapping.iter("qti-map-entry"))
-            info.mapping = {e.get("map-key", ""): float(e.get("mapped-value", "0"))
+            info.mapping = {e.get("map-key", ""): number(e.get("mapped-value", "0"))
                             for e in entries}
             info.case_sensitive = any(e.get("case-sensitive", "true") == "true"
                                       for e in entries)
@@ -130,10 +138,7 @@ def points(root: Element) -> float:
 
 
 def number(value: str | None) -> float:
-    try:
-        return float(value or "")
-    except ValueError:
-        raise ItemProblem("invalid_content", f"not a number: {value!r}") from None
+    return finite_number(value, "number")
 
 
 def read_item(root: Element, ctx: Context, fmt: str = "qti3") -> ParsedItem:
@@ -281,7 +286,7 @@ def read_hottext(interaction: Element, decl: Declaration, _rp: Element | None,
 
     passage = ctx.html(inner_html(interaction, span).strip())
     spans = len(SPAN.findall(passage))
-    limit = int(interaction.get("max-choices", "0") or 0)
+    limit = int(number(interaction.get("max-choices") or "0"))
     return "hot_text", {"passage": passage, "correct": [safe_id(c) for c in decl.keyed()],
                         "max_selections": limit or spans}
 
@@ -408,7 +413,19 @@ def choices(parent: Element, tag: str, entries: list[dict[str, Any]], language: 
 
 
 def item_to_xml(item: ParsedItem) -> bytes:
-    """One ``qti-assessment-item`` document for ``item``."""
+    """One ``qti-assessment-item`` document for ``item``.
+
+    :raises Invalid: ``export_unsupported`` (params ``item``, ``reason``) for an item
+        QTI cannot carry.
+    """
+    try:
+        return write_item(item)
+    except ItemProblem as problem:
+        raise Invalid("export_unsupported", f"{item.source_id}: {problem}",
+                      item=item.source_id, reason=problem.reason) from None
+
+
+def write_item(item: ParsedItem) -> bytes:
     content, lang = item.content, item.language
     root = Element("qti-assessment-item", {
         "xmlns": NS, "identifier": item.source_id, "title": item.title,

@@ -51,6 +51,8 @@ def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES,
                         ) from None
     except ET.ParseError as error:
         raise UnsafeXml("not_well_formed", str(error)) from None
+    except LookupError as error:  # an encoding declaration that names no encoding
+        raise UnsafeXml("not_well_formed", str(error)) from None
     if root is None:
         raise UnsafeXml("not_well_formed", "empty document")
     return root

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ardoise.errors import Invalid
 from item_bank.interop.detect import parse
 from item_bank.interop.model import ImportInvalid, ImportResult, ParsedItem, ParsedTest
 from item_bank.interop.qti3 import export_package, item_to_xml
@@ -108,3 +109,11 @@ def test_html_that_is_not_xml_exports_as_well_formed_qti() -> None:
     xml = item_to_xml(item)
     assert b"<br />" in xml and b"\xc2\xa0deux" in xml  # parsed as HTML, written as XML
     assert parse(xml, "h.xml").items[0].content == item.content
+
+
+def test_an_item_qti_cannot_carry_is_refused_on_export() -> None:
+    item = ParsedItem("code-1", "code", "Programme", {"stem": {"fr": "Écris"}, "points": 1})
+    with pytest.raises(Invalid) as caught:
+        item_to_xml(item)
+    assert caught.value.code == "export_unsupported"
+    assert caught.value.params == {"item": "code-1", "reason": "unsupported_type"}

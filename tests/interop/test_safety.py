@@ -79,3 +79,13 @@ def test_unknown_content_is_refused() -> None:
     assert caught.value.params["reason"] == "unknown_format"
     with pytest.raises(ImportInvalid):
         parse(b"juste du texte", "notes.txt")
+
+
+def test_unknown_encoding_and_non_finite_numbers_are_refused_cleanly() -> None:
+    with pytest.raises(ImportInvalid, match="not_well_formed"):
+        parse(b'<?xml version="1.0" encoding="UTF-8val"?><quiz/>', "enc.xml")
+    quiz = b"""<quiz><question type="truefalse"><name><text>NaN</text></name>
+      <questiontext><text>Vrai?</text></questiontext><defaultgrade>nan</defaultgrade>
+      <answer fraction="100"><text>true</text></answer></question></quiz>"""
+    with pytest.raises(ImportInvalid, match="defaultgrade"):
+        parse(quiz, "nan.xml")
