@@ -143,8 +143,12 @@ def test_a_bad_form_keeps_the_input_and_names_the_field(
     assert message in text
     assert 'value="Gardé"' in text
     for name, value in fields.items():
+        if item_type == "hot_text" and name == "correct" and field != "correct":
+            # The passage has spans: the names come back as ticked boxes.
+            assert 'value="v1" checked' in text and 'value="v2" checked' in text
+            assert 'value="n1" checked' not in text
         # A select cannot show a value it does not offer.
-        if value and name not in ("shuffle", "scoring"):
+        elif value and name not in ("shuffle", "scoring"):
             # A text input, a textarea, a checked radio or a selected option.
             assert value in text, name
     assert 'class="flash flash-error"' in text
@@ -193,6 +197,26 @@ def test_preview_shows_the_student_view_in_both_languages_without_the_key(
         assert "no English text" in preview or "aucun texte en anglais" in preview
 
 
+@pytest.mark.parametrize("item_type, fields, secret", [
+    ("single_choice", {"stem_fr": "Capitale?", "option0_fr": "Ottawa", "option1_fr": "Rome",
+                       "correct": "a", "shuffle": "on"}, 'value="a"'),
+    ("true_false", {"stem_fr": "La Terre est ronde.", "correct": "true"}, 'value="true"'),
+    ("numeric", {"stem_fr": "π?", "answer": "3,1416", "tolerance": "0,01", "unit": "rad"},
+     "3,1416"),
+    ("short_text", {"stem_fr": "Fleuve?", "answers": "Saint-Laurent"}, "Saint-Laurent"),
+])
+def test_preview_of_the_first_types_keeps_the_key_out(
+        item_type: str, fields: dict[str, str], secret: str, auth: Auth, client: FlaskClient,
+        world: School) -> None:
+    token = open_form(auth, client, world, item_type)
+    shown = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": item_type, "action": "preview", **fields})
+    assert shown.status_code == 200
+    preview = html.unescape(preview_of(shown.get_data(as_text=True)))
+    assert fields["stem_fr"] in preview and 'id="preview-en"' in preview
+    assert secret not in preview and "checked" not in preview
+
+
 def test_preview_of_a_bad_form_shows_the_error_and_no_preview(
         auth: Auth, client: FlaskClient, world: School) -> None:
     token = open_form(auth, client, world, "matching")
@@ -203,6 +227,27 @@ def test_preview_of_a_bad_form_shows_the_error_and_no_preview(
     assert shown.status_code == 422
     assert "champ : réponses associées" in text and 'id="preview"' not in text
     assert 'value="Canada"' in text
+
+
+def test_hot_text_spans_become_boxes_to_tick(auth: Auth, client: FlaskClient,
+                                            app_db: Database, world: School) -> None:
+    token = open_form(auth, client, world, "hot_text")
+    fields = {**FORMS["hot_text"][0], "correct": ""}
+    shown = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "hot_text", "action": "preview", **fields})
+    text = html.unescape(shown.get_data(as_text=True))
+    assert shown.status_code == 422  # nothing ticked yet
+    for name in ("n1", "v1", "v2"):
+        assert f'type="checkbox" name="correct" value="{name}">' in text
+    ticked = {**fields, "title": "Verbes", "correct": ["v1", "v2"]}
+    saved = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "hot_text", **ticked})
+    assert saved.status_code == 302
+    with app_db.session() as session:
+        item = session.scalar(select(Item).where(Item.title == "Verbes"))
+        assert item is not None
+        version = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id))
+        assert version is not None and version.content["correct"] == ["v1", "v2"]
 
 
 def test_the_chooser_lists_exactly_the_supported_types(auth: Auth, client: FlaskClient,

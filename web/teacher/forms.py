@@ -9,6 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext
 from werkzeug.datastructures import MultiDict
 
+from item_bank.types.hot_text import segments
+
 # Server-side forms without scripts: a fixed number of rows, empty rows are left out.
 OPTION_ROWS = 6
 GAP_ROWS = 4
@@ -141,7 +143,7 @@ def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, An
         content["scoring"] = form.get("scoring", "subsequence")
     elif item_type == "hot_text":
         content["passage"] = _stem(form, "passage")
-        content["correct"] = [s for s in re.split(r"[\s,;]+", form.get("correct", "")) if s]
+        content["correct"] = chosen_spans(form)
         limit = _integer(form.get("max_selections", ""))
         if limit is not None:
             content["max_selections"] = limit
@@ -154,6 +156,33 @@ def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, An
         if rubric:
             content["rubric"] = rubric
     return content
+
+
+def chosen_spans(form: MultiDict[str, str]) -> list[str]:
+    """The hot-text spans marked correct: ticked boxes, or names typed in one field."""
+    return [name for value in form.getlist("correct")
+            for name in re.split(r"[\s,;]+", value) if name]
+
+
+def passage_spans(form: MultiDict[str, str]) -> list[tuple[str, str]]:
+    """The selectable spans ``(id, words)`` of the typed passage, French first."""
+    for lang in ("fr", "en"):
+        found = [(s["id"], s["text"]) for s in segments(form.get(f"passage_{lang}", ""))
+                 if "id" in s]
+        if found:
+            return list(dict(found).items())  # a repeated id once; the type refuses it
+    return []
+
+
+def form_extras(item_type: str, form: MultiDict[str, str]) -> dict[str, Any]:
+    """What a type's fields need beyond the typed values to draw themselves again."""
+    if item_type == "hot_text":
+        spans, chosen = passage_spans(form), set(chosen_spans(form))
+        # Boxes to tick once the passage has spans, unless that would drop a typed name.
+        if not chosen <= {name for name, _words in spans}:
+            spans = []
+        return {"spans": spans, "chosen": chosen}
+    return {}
 
 
 def _inline_choice(form: MultiDict[str, str], content: dict[str, Any]) -> None:

@@ -23,7 +23,13 @@ from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
 from web.context import config, unit_of_work
 from web.messages import message_for
 from web.teacher import charts
-from web.teacher.forms import AUTHORED_TYPES, ROWS, content_from_form, part_field_name
+from web.teacher.forms import (
+    AUTHORED_TYPES,
+    ROWS,
+    content_from_form,
+    form_extras,
+    part_field_name,
+)
 from web.teacher.preview import StudentView, student_views
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher", template_folder="templates")
@@ -125,7 +131,7 @@ def item_new() -> ResponseReturnValue:
         schools = _schools(db)
     return render_template("teacher/item_form.html", item_type=item_type, form=request.form,
                            type_label=type_label, schools=schools, previews=previews,
-                           **ROWS), status
+                           **ROWS, **form_extras(item_type, request.form)), status
 
 
 @bp.get("/items/<item_id>")
