@@ -101,14 +101,28 @@ class Context:
         """Validate ``content`` with its type; a refusal becomes an :class:`ItemProblem`."""
         if item_type not in self.registry:
             raise ItemProblem("unsupported_type", item_type)
+        language = language or self.language
         try:
-            clean = self.registry.get(item_type).validate(content)
+            clean = self.registry.get(item_type).validate(in_language(content, language))
         except Invalid as error:
             field_name = error.params.get("field", "")
             raise ItemProblem("invalid_content", f"{item_type}: {field_name}") from None
         return ParsedItem(source_id=source_id, item_type=item_type, title=title,
                           content=clean, tags=tuple(dict.fromkeys(tags)),
-                          metadata=metadata or {}, language=language or self.language)
+                          metadata=metadata or {}, language=language)
+
+
+TEXT_FIELDS = {"stem", "text", "passage", "rubric"}
+
+
+def in_language(content: Any, language: str) -> Any:
+    """Readers give texts as plain strings: label them with the item's language."""
+    if isinstance(content, list):
+        return [in_language(value, language) for value in content]
+    if not isinstance(content, dict):
+        return content
+    return {key: {language: value} if key in TEXT_FIELDS and isinstance(value, str)
+            else in_language(value, language) for key, value in content.items()}
 
 
 def finite_number(text: str | None, what: str) -> float:
@@ -143,23 +157,68 @@ def attempt(outcomes: list[Outcome], source_id: str, title: str,
 def finish(ctx: Context, outcomes: Iterable[Outcome], skip_unsupported: bool,
            tests: Iterable[ParsedTest] = (), always_skipped: Iterable[Skipped] = ()
            ) -> ImportResult:
-    """All or nothing: the first refused item raises unless ``skip_unsupported``."""
+    """All or nothing: the first refused item raises unless ``skip_unsupported``.
+
+    Two items with the same source id in different languages are one item's
+    translations (how a bilingual item is exported to QTI): they are merged.
+    """
     tests = tuple(tests)
     items: list[ParsedItem] = []
     skipped: list[Skipped] = list(always_skipped)
-    seen: set[str] = set()
+    where: dict[str, int] = {}
+    languages: dict[str, set[str]] = {}
     for outcome in outcomes:
-        if isinstance(outcome, ParsedItem) and outcome.source_id in seen:
-            outcome = Skipped(outcome.source_id, outcome.title, "duplicate_source_id",
-                              "another item of the file has the same identifier")
+        if isinstance(outcome, ParsedItem) and outcome.source_id in where:
+            outcome = translated(ctx, items[where[outcome.source_id]], outcome,
+                                 languages[outcome.source_id])
+            if isinstance(outcome, ParsedItem):
+                languages[outcome.source_id].add(outcome.language)
+                items[where[outcome.source_id]] = outcome
+                continue
         if isinstance(outcome, Skipped):
             if not skip_unsupported:
                 raise ImportInvalid(ctx.filename, outcome.reason_code, outcome.detail,
                                     item=outcome.title or outcome.source_id)
             skipped.append(outcome)
             continue
-        seen.add(outcome.source_id)
+        where[outcome.source_id] = len(items)
+        languages[outcome.source_id] = {outcome.language}
         items.append(outcome)
     if not items and not skipped and not tests:
         raise ImportInvalid(ctx.filename, "no_items", "the file holds no item to import")
     return ImportResult(tuple(items), tuple(skipped), tuple(tests))
+
+
+def translated(ctx: Context, item: ParsedItem, other: ParsedItem,
+               languages: set[str]) -> Outcome:
+    """``item`` with the texts of ``other`` added, or why they cannot be one item."""
+    language = other.language
+    if language in languages or other.item_type != item.item_type:
+        return Skipped(other.source_id, other.title, "duplicate_source_id",
+                       "another item of the file has the same identifier")
+    try:
+        merged = merge_texts(item.content, other.content)
+        # The merged item is kept under the first item's language: ``item.language``.
+        return ctx.item(item.source_id, item.item_type, item.title, merged, item.tags,
+                        item.metadata, item.language)
+    except ItemProblem as problem:
+        return Skipped(other.source_id, other.title, problem.reason,
+                       f"the {language} version does not match: {problem.detail}")
+
+
+def is_text_map(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and set(value) <= set(LANGUAGES) and \
+        all(isinstance(v, str) for v in value.values())
+
+
+def merge_texts(first: Any, second: Any) -> Any:
+    """``first`` with the languages of ``second`` added to every text; all else must agree."""
+    if is_text_map(first) and is_text_map(second):
+        return {**second, **first}
+    if isinstance(first, dict) and isinstance(second, dict) and set(first) == set(second):
+        return {key: merge_texts(first[key], second[key]) for key in first}
+    if isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
+        return [merge_texts(a, b) for a, b in zip(first, second, strict=True)]
+    if first == second:
+        return first
+    raise ItemProblem("invalid_content", "the translations differ beyond their texts")

@@ -11,7 +11,7 @@ import html
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -23,6 +23,7 @@ from item_bank.interop.model import (
     ParsedItem,
     ParsedTest,
     finite_number,
+    is_text_map,
     language_of,
 )
 from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
@@ -563,6 +564,25 @@ def test_to_xml(test: ParsedTest, href_of: Callable[[str], str]) -> bytes:
                                                                    xml_declaration=False)
 
 
+def languages_of(content: Any, preferred: str) -> list[str]:
+    """The languages of ``content``'s texts, ``preferred`` first when it has any."""
+    found: dict[str, None] = {}
+
+    def walk(value: Any) -> None:
+        if is_text_map(value):
+            found.update(dict.fromkeys(value))
+        elif isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(content)
+    ordered = sorted(found, key=lambda lang: (lang != preferred, lang))
+    return ordered or [preferred]
+
+
 def file_name(source_id: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_.-]", "_", source_id).strip(".")[:80] or "item"
     name, n = base, 1
@@ -579,9 +599,16 @@ def export_package(items: Iterable[ParsedItem], tests: Iterable[ParsedTest] = ()
     hrefs: dict[str, str] = {}
     files: list[tuple[str, str, bytes]] = []
     for item in items:
-        href = f"items/{file_name(item.source_id, taken)}.xml"
-        hrefs[item.source_id] = href
-        files.append((href, "imsqti_item_xmlv3p0", item_to_xml(item)))
+        name = file_name(item.source_id, taken)
+        hrefs[item.source_id] = f"items/{name}.xml"
+        # A bilingual item: one QTI item per language, the same identifier in each.
+        first, *others = languages_of(item.content, item.language)
+        files.append((f"items/{name}.xml", "imsqti_item_xmlv3p0",
+                      item_to_xml(replace(item, language=first))))
+        for language in others:
+            taken.add(f"{name}.{language}")
+            files.append((f"items/{name}.{language}.xml", "imsqti_item_xmlv3p0",
+                          item_to_xml(replace(item, language=language))))
     for test in tests:
         href = f"tests/{file_name(test.source_id, taken)}.xml"
         files.append((href, "imsqti_test_xmlv3p0",

@@ -129,3 +129,10 @@ def test_scripts_in_imported_html_are_removed_by_default() -> None:
     stem = parse(quiz, "script.xml").items[0].content["stem"]["fr"]
     assert "script" not in stem and "steal" not in stem and "evil" not in stem
     assert "Vrai?" in stem and 'alt="x"' in stem
+
+
+def test_texts_are_labelled_with_the_language_asked_for() -> None:
+    item = parse(b"::Sky::The sky is blue.{T}", "en.gift", language="en").items[0]
+    assert item.language == "en" and item.content["stem"] == {"en": "The sky is blue."}
+    options = parse(sample("questions.gift"), "q.gift", language="en").items[0].content
+    assert options["options"][0]["text"] == {"en": "mangées"}

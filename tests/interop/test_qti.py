@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from typing import Any
+
 import pytest
 
 from ardoise.errors import Invalid
@@ -117,3 +121,38 @@ def test_an_item_qti_cannot_carry_is_refused_on_export() -> None:
         item_to_xml(item)
     assert caught.value.code == "export_unsupported"
     assert caught.value.params == {"item": "code-1", "reason": "unsupported_type"}
+
+
+def bilingual(source_id: str, item_type: str, content: dict[str, Any]) -> ParsedItem:
+    clean = default_registry().get(item_type).validate(content)
+    return ParsedItem(source_id, item_type, source_id, clean, (), {}, "fr")
+
+
+def test_a_bilingual_item_exports_one_qti_item_per_language_and_imports_whole() -> None:
+    items = [
+        bilingual("bi-choix", "single_choice", {
+            "stem": {"fr": "<p>Capitale?</p>", "en": "<p>Capital?</p>"},
+            "options": [{"id": "a", "text": {"fr": "Québec", "en": "Quebec City"}},
+                        {"id": "b", "text": {"fr": "Montréal", "en": "Montreal"}}],
+            "correct": "a"}),
+        bilingual("bi-lacunes", "inline_choice", {
+            "text": {"fr": "<p>Le ciel est {{g}}.</p>", "en": "<p>The sky is {{g}}.</p>"},
+            "gaps": [{"id": "g", "correct": "b", "options": [
+                {"id": "a", "text": {"fr": "vert", "en": "green"}},
+                {"id": "b", "text": {"fr": "bleu", "en": "blue"}}]}]}),
+        bilingual("bi-mots", "hot_text", {
+            "stem": {"fr": "Les verbes", "en": "The verbs"},
+            "passage": {"fr": "Il [[v:court]] et [[n:chat]]", "en": "He [[v:runs]], [[n:cat]]"},
+            "correct": ["v"]}),
+    ]
+    package = export_package(items)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        names = sorted(archive.namelist())
+    assert "items/bi-choix.xml" in names and "items/bi-choix.en.xml" in names
+    again = parse(package, "bilingue.zip")
+    assert [(i.source_id, i.content, i.language) for i in again.items] == \
+        [(i.source_id, i.content, i.language) for i in items]
+    # Another tool sees two ordinary one-language items; alone, each imports as itself.
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        english = parse(archive.read("items/bi-choix.en.xml"), "en.xml").items[0]
+    assert english.language == "en" and english.content["stem"] == {"en": "<p>Capital?</p>"}
