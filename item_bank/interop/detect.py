@@ -10,6 +10,7 @@ import posixpath
 import zipfile
 from collections.abc import Callable
 from io import BytesIO
+from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from item_bank.interop import gift, moodle_xml, qti3, qti21
@@ -139,17 +140,29 @@ def read_package(data: bytes, ctx: Context, skip_unsupported: bool) -> ImportRes
             (f.get("href", "") for f in resource.iter("file")), "")
         kind = resource.get("type", "")
         if href and kind.startswith("imsqti_") and href.endswith(".xml"):
-            hrefs.append(posixpath.normpath(href))
+            hrefs.append(posixpath.normpath(unquote(href)))
     outcomes: list[Outcome] = []
     tests: list[ParsedTest] = []
     item_ids: dict[str, str] = {}
     test_roots: list[tuple[str, Element]] = []
-    for href in dict.fromkeys(hrefs):
+    def resolve(base: str, href: str) -> str:
+        return posixpath.normpath(posixpath.join(posixpath.dirname(base), unquote(href)))
+
+    queue = list(dict.fromkeys(hrefs))
+    done: set[str] = set()
+    while queue:
+        href = queue.pop(0)
+        if href in done:
+            continue
+        done.add(href)
         if href not in names:
-            raise ImportInvalid(name, "bad_package", f"the manifest names a missing file {href!r}")
+            raise ImportInvalid(name, "bad_package", f"{href!r} is named but not in the package")
         root = read(href)
         if local(root.tag) in ("qti-assessment-test", "assessmentTest"):
             test_roots.append((href, root))
+            # Some tools list only the test in the manifest: read the items it refers to.
+            queue += [resolve(href, ref.get("href", "")) for ref in root.iter()
+                      if local(ref.tag) in ("qti-assessment-item-ref", "assessmentItemRef")]
             continue
         before = len(outcomes)
         read_qti_document(root, f"{name}:{href}", ctx, outcomes, lambda i, h: i)
@@ -157,8 +170,7 @@ def read_package(data: bytes, ctx: Context, skip_unsupported: bool) -> ImportRes
             item_ids[href] = outcomes[-1].source_id
     for href, root in test_roots:
         def item_id_of(ref: str, item_href: str, base: str = href) -> str:
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(base), item_href))
-            return item_ids.get(target, ref)
+            return item_ids.get(resolve(base, item_href), ref)
         tests += read_qti_document(root, f"{name}:{href}", ctx, outcomes, item_id_of)
     return finish(ctx, outcomes, skip_unsupported, tests)
 

@@ -89,3 +89,20 @@ def test_unknown_encoding_and_non_finite_numbers_are_refused_cleanly() -> None:
       <answer fraction="100"><text>true</text></answer></question></quiz>"""
     with pytest.raises(ImportInvalid, match="defaultgrade"):
         parse(quiz, "nan.xml")
+
+
+def test_items_named_only_by_the_test_are_read_but_never_outside_the_package() -> None:
+    manifest = (b'<manifest><resources><resource type="imsqti_test_xmlv3p0" '
+                b'href="tests/t.xml"/></resources></manifest>')
+    test = (b'<qti-assessment-test xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" '
+            b'identifier="t" title="T"><qti-test-part identifier="p"><qti-assessment-section '
+            b'identifier="s" title="S"><qti-assessment-item-ref identifier="r" '
+            b'href="../items/a%20b.xml"/></qti-assessment-section></qti-test-part>'
+            b'</qti-assessment-test>')
+    item = sample("malformed_qti3_item.xml").replace(b"choix_inexistant", b"co2")
+    result = parse(package({"imsmanifest.xml": manifest, "tests/t.xml": test,
+                            "items/a b.xml": item}), "t.zip")
+    assert result.tests[0].item_source_ids == ("sci-mauvaise-cle",)
+    escape = test.replace(b"../items/a%20b.xml", b"../../../etc/passwd")
+    with pytest.raises(ImportInvalid, match="not in the package"):
+        parse(package({"imsmanifest.xml": manifest, "tests/t.xml": escape}), "t.zip")
