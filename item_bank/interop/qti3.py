@@ -50,6 +50,7 @@ class Declaration:
     correct: list[str] = field(default_factory=list)
     mapping: dict[str, float] = field(default_factory=dict)
     case_sensitive: bool = True
+    upper_bound: float | None = None
 
     def keyed(self) -> list[str]:
         """The right answers: the correct response, else the positively mapped keys."""
@@ -122,11 +123,14 @@ def declarations(root: Element) -> dict[str, Declaration]:
                             for e in entries}
             info.case_sensitive = any(e.get("case-sensitive", "true") == "true"
                                       for e in entries)
+            if mapping.get("upper-bound"):
+                info.upper_bound = number(mapping.get("upper-bound"))
         found[decl.get("identifier", "")] = info
     return found
 
 
-def points(root: Element) -> float:
+def points(root: Element, decls: dict[str, Declaration]) -> float:
+    """SCORE's normal maximum, else MAXSCORE's default, else what the mapping can give."""
     for decl in children(root, "qti-outcome-declaration"):
         if decl.get("identifier") == "SCORE" and decl.get("normal-maximum"):
             return number(decl.get("normal-maximum"))
@@ -135,7 +139,13 @@ def points(root: Element) -> float:
             value = text_of(first(decl, "qti-value"))
             if value:
                 return number(value)
-    return 1.0
+    mapped = 0.0
+    for info in decls.values():
+        best = sum(v for v in info.mapping.values() if v > 0)
+        if info.cardinality == "single":
+            best = max(info.mapping.values(), default=0.0)
+        mapped += min(best, info.upper_bound) if info.upper_bound is not None else best
+    return mapped if mapped > 0 else 1.0
 
 
 def number(value: str | None) -> float:
@@ -172,7 +182,7 @@ def read_item(root: Element, ctx: Context, fmt: str = "qti3") -> ParsedItem:
         item_type, content = reader(interaction, decl, processing, ctx)
         if "stem" not in content:
             content["stem"] = stem_of(body, interaction, ctx)
-    content["points"] = points(root)
+    content["points"] = points(root, decls)
     rubric = [b for b in body.iter("qti-rubric-block") if "scorer" in b.get("view", "")]
     if rubric and item_type == "extended_text":
         block = first(rubric[0], "qti-content-body")

@@ -30,6 +30,8 @@ def test_qti3_package_gives_every_interaction_and_the_test_in_order() -> None:
     assert cell.content["correct"] == "noyau" and cell.content["points"] == 2.0
     assert 'alt="Schéma d' in cell.content["stem"]["fr"]  # the image stays in the stem
     assert cell.language == "fr" and cell.metadata["response_processing"] == "match_correct"
+    # No maximum declared: what the map_response mapping can give at most.
+    assert items["sci-planetes"].content["points"] == 2.0
     assert items["sci-densite"].content["tolerance"] == 0.05
     assert items["sci-symbole-fer"].content["case_sensitive"] is True
     assert [i["id"] for i in items["sci-phases-lune"].content["items"]] == [
