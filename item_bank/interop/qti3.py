@@ -516,8 +516,10 @@ def write_item(item: ParsedItem) -> bytes:
         template(root, "match_correct")
     elif kind == "hot_text":
         correct = content["correct"]
+        spans = [m.group(1) for m in SPAN.finditer(pick(content["passage"], lang))]
+        # Right selections minus wrong ones, as our hot text scores.
         declare(root, "RESPONSE", "multiple", "identifier", correct,
-                {c: 1 / len(correct) for c in correct})
+                {s: (1 if s in correct else -1) / len(correct) for s in spans})
         interaction = SubElement(body, "qti-hottext-interaction", {**response,
             "max-choices": str(content["max_selections"])})
         fragment(interaction, pick(content["passage"], lang), SPAN,
