@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ardoise.clock import utcnow
@@ -14,13 +14,30 @@ from ardoise.ids import new_id
 
 
 class Item(Base):
+    """An item's stable identity, its metadata and its review status; the content lives in
+    its versions."""
+
     __tablename__ = "items"
+    __table_args__ = (Index("ix_items_bank_source", "bank_id", "source_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("item_banks.id"), index=True)
+    #: The identifier an imported item had in its source (QTI identifier, Moodle idnumber…):
+    #: importing it again makes a new version of this item, not a duplicate.
+    source_id: Mapped[str | None] = mapped_column(String(200))
     item_type: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    subject: Mapped[str | None] = mapped_column(String(80))
+    level: Mapped[str | None] = mapped_column(String(80))
+    competency: Mapped[str | None] = mapped_column(String(200))
+    difficulty: Mapped[int | None] = mapped_column(Integer)
+    licence: Mapped[str | None] = mapped_column(String(80))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -38,3 +55,30 @@ class ItemVersion(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemBank(Base):
+    """A bank of items owned by an organisation. A confidential bank (ministry items) is
+    visible only to its members; its items appear nowhere else but in sittings using them."""
+
+    __tablename__ = "item_banks"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BankMember(Base):
+    """Who may see and work on a bank's items: its authors and its reviewers."""
+
+    __tablename__ = "bank_members"
+
+    bank_id: Mapped[str] = mapped_column(ForeignKey("item_banks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True,
+                                           index=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -12,26 +12,33 @@ from sqlalchemy.orm import Session
 from ardoise.errors import Invalid, NotFound
 from item_bank.models import Item, ItemVersion
 from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.search import index_item
 
 
 def create_item(
     session: Session, organisation_id: str, item_type: str, title: str, content: dict[str, Any],
     author_id: str | None = None, registry: ItemTypeRegistry | None = None,
+    bank_id: str | None = None, source_id: str | None = None,
 ) -> ItemVersion:
-    """Create an item and its first version; the content is validated by its type."""
+    """Create an item and its first version; the content is validated by its type.
+    ``source_id`` names it in the file it was imported from (unique in its bank)."""
     registry = registry or default_registry()
     clean = registry.get(item_type).validate(content)
     title = title.strip()
     if not title or len(title) > 200:
         raise Invalid("item_invalid", field="title")
+    if source_id is not None and not 0 < len(source_id) <= 200:
+        raise Invalid("item_invalid", field="source_id")
     item = Item(organisation_id=organisation_id, item_type=item_type, title=title,
-                latest_version=1, created_by=author_id)
+                latest_version=1, created_by=author_id, bank_id=bank_id, source_id=source_id,
+                tags=[])
     session.add(item)
     session.flush()
     version = ItemVersion(item_id=item.id, number=1, item_type=item_type, content=clean,
                           created_by=author_id)
     session.add(version)
     session.flush()
+    index_item(session, item.id)
     return version
 
 
@@ -47,11 +54,14 @@ def revise_item(
     clean = registry.get(item.item_type).validate(content)
     if title is not None and title.strip():
         item.title = title.strip()[:200]
+    if item.status in ("reviewed", "published"):  # a changed item is reviewed again
+        item.status, item.reviewed_by, item.reviewed_at = "draft", None, None
     item.latest_version += 1
     version = ItemVersion(item_id=item.id, number=item.latest_version, item_type=item.item_type,
                           content=clean, created_by=author_id)
     session.add(version)
     session.flush()
+    index_item(session, item.id)
     return version
 
 

@@ -7,6 +7,7 @@ from alembic import context
 import ardoise.code_runs  # noqa: F401 - registers tables
 import exam_engine.models  # noqa: F401
 import item_bank.models  # noqa: F401
+import item_bank.search  # noqa: F401
 import student_records.models  # noqa: F401
 from ardoise.db import Base, make_engine
 
@@ -15,9 +16,15 @@ url = config.get_main_option("sqlalchemy.url")
 target_metadata = Base.metadata
 
 
+def include_object(obj: object, name: str | None, kind: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Leave to their migration the full-text tables and index made by hand (0005)."""
+    return not (name or "").startswith(("item_search_fts", "ix_item_search_document_fts"))
+
+
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=url, target_metadata=target_metadata,
+                      include_object=include_object, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -26,14 +33,14 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          include_object=include_object, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(url or "")
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          include_object=include_object, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
