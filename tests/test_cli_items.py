@@ -1,0 +1,110 @@
+"""``ardoise items``: import whole or not at all, new versions on re-import, list as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ardoise.db import Database
+from item_bank.models import Item, ItemBank
+from student_records import service as records
+from student_records.models import OrgKind
+from tests.test_cli import ardoise
+
+GIFT = """// Questions de géographie
+$CATEGORY: géographie/québec
+
+::capitale:: Quelle est la capitale du Québec? {=Québec ~Montréal ~Trois-Rivières}
+
+::fleuve:: Le Saint-Laurent se jette dans l'océan Atlantique. {T}
+
+::pi:: Combien vaut π (deux décimales)? {#3.14:0.01}
+"""
+
+BROKEN = GIFT + "\n::cassée:: Une question sans fin {=oui ~non\n"
+
+
+def world(tmp_path: Path) -> Database:
+    assert ardoise("db", "upgrade", data_dir=tmp_path).returncode == 0
+    database = Database(f"sqlite:///{tmp_path / 'ardoise.db'}")
+    with database.session() as session:
+        records.create_organisation(session, "École Test", OrgKind.SCHOOL)
+    return database
+
+
+def count(database: Database) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(Item)) or 0
+
+
+def test_import_then_reimport_makes_new_versions_and_list_shows_them(tmp_path: Path) -> None:
+    database = world(tmp_path)
+    source = tmp_path / "geo.gift"
+    source.write_text(GIFT, encoding="utf-8")
+    dry = ardoise("items", "import", str(source), "--org", "École Test", "--bank", "Géo",
+                  "--dry-run", data_dir=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["imported"] == 3 and count(database) == 0
+    first = ardoise("items", "import", str(source), "--org", "École Test", "--bank", "Géo",
+                    data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["imported"] == 3 and report["skipped"] == []
+    assert sorted(i["type"] for i in report["items"]) == ["numeric", "single_choice",
+                                                         "true_false"]
+    assert all(i["version"] == 1 and i["new"] for i in report["items"])
+    again = json.loads(ardoise("items", "import", str(source), "--org", "École Test",
+                               "--bank", "Géo", data_dir=tmp_path).stdout)
+    assert sorted(i["id"] for i in again["items"]) == sorted(i["id"] for i in report["items"])
+    assert all(i["version"] == 2 and not i["new"] for i in again["items"])
+    listed = json.loads(ardoise("items", "list", "--json", data_dir=tmp_path).stdout)
+    assert sorted((i["id"], i["version"]) for i in listed) == sorted(
+        (i["id"], 2) for i in report["items"])
+    assert set(listed[0]) == {"id", "type", "title", "version"}
+    with database.session() as session:
+        bank = session.scalar(select(ItemBank))
+        assert bank is not None and bank.name == "Géo" and not bank.confidential
+        tags = session.scalars(select(Item.tags)).all()
+        assert tags and all(t == tags[0] and "québec" in " ".join(t) for t in tags), tags
+
+
+def test_a_broken_file_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    database = world(tmp_path)
+    source = tmp_path / "broken.gift"
+    source.write_text(BROKEN, encoding="utf-8")
+    refused = ardoise("items", "import", str(source), "--org", "École Test", data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert "broken.gift" in refused.stderr and refused.stdout == ""
+    assert count(database) == 0
+    good = tmp_path / "geo.gift"
+    good.write_text(GIFT, encoding="utf-8")
+    unknown = ardoise("items", "import", str(good), "--org", "Nulle part", data_dir=tmp_path)
+    assert unknown.returncode == 2 and "Nulle part" in unknown.stderr
+
+
+def test_export_then_import_gives_new_versions_not_duplicates(tmp_path: Path) -> None:
+    database = world(tmp_path)
+    source = tmp_path / "geo.gift"
+    source.write_text(GIFT, encoding="utf-8")
+    assert ardoise("items", "import", str(source), "--org", "École Test", "--bank", "Géo",
+                   data_dir=tmp_path).returncode == 0
+    package = tmp_path / "export.zip"
+    exported = ardoise("items", "export", "--format", "qti3", str(package), data_dir=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["exported"] == 3 and package.read_bytes()[:2] == b"PK"
+    before = count(database)
+    back = ardoise("items", "import", str(package), "--org", "École Test", "--bank", "Géo",
+                   data_dir=tmp_path)
+    assert back.returncode == 0, back.stderr
+    report = json.loads(back.stdout)
+    assert report["imported"] == 3 and all(not i["new"] and i["version"] == 2
+                                           for i in report["items"])
+    assert count(database) == before
+    table = tmp_path / "items.csv"
+    assert ardoise("items", "export", "--format", "csv", str(table),
+                   data_dir=tmp_path).returncode == 0
+    lines = table.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,type,title,version,status,bank") and len(lines) == 4
+    assert all(",Géo," in line for line in lines[1:])
