@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,10 +13,11 @@ from sqlalchemy import select
 from ardoise.clock import utcnow
 from ardoise.db import Database
 from ardoise.errors import Forbidden, Invalid, NotFound
-from exam_engine import grading, marking, reports, sittings
+from exam_engine import answer_log, attempts, exams, grading, marking, reports, sittings
 from exam_engine.models import Attempt
+from item_bank import service as items
 from student_records import service as records
-from student_records.models import AuditEntry, Role
+from student_records.models import AuditEntry, Person, Role
 from tests.essays import essay_sitting
 from tests.factories import make_school
 
@@ -159,3 +162,42 @@ def test_answers_that_are_not_to_mark_are_not_found(database: Database) -> None:
         with pytest.raises(NotFound):
             marking.award_mark(session, teacher, other_sitting.id, made.written, 0, "1", None,
                                utcnow())
+
+
+def test_two_graders_marking_one_attempt_at_once_lose_no_points(database: Database) -> None:
+    essay = {"stem": {"fr": "Expliquez."}, "points": 4}
+    with database.session() as session:
+        world = make_school(session, students=1)
+        student = world.students[0]
+        item_ids = [items.get_version(session, items.create_item(
+            session, world.school.id, "extended_text", f"Essai {n}", essay,
+            author_id=world.teacher.id).id).item_id for n in range(2)]
+        exam = exams.create_exam(session, world.school.id, "Deux", world.teacher.id, item_ids,
+                                 shuffle_questions=False)
+        now = utcnow()
+        sitting = sittings.schedule_sitting(
+            session, exam, title="Deux", opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(hours=1), time_limit_seconds=None,
+            class_id=world.klass.id, author_id=world.teacher.id)
+        attempt_id = attempts.start_or_resume(session, sitting.id, student.id, now).id
+        for slot in (0, 1):
+            answer_log.save(session, attempt_id, student.id, slot=slot, seq=slot + 1,
+                            response={"text": f"Réponse {slot}"}, now=now, grace_seconds=2.0)
+        attempts.submit(session, attempts.get_attempt(session, attempt_id, for_update=True), now,
+                        "student", 2.0)
+        grading.grade_attempt(session, attempt_id, now)
+    start = threading.Barrier(2)
+
+    def mark(marker: Person, slot: int, points: str) -> None:
+        with database.session() as session:
+            start.wait(timeout=10)
+            marking.award_mark(session, marker, sitting.id, attempt_id, slot, points, None,
+                               utcnow())
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(mark, world.teacher, 0, "3"), pool.submit(mark, world.grader, 1, "2")]
+        for future in done:
+            future.result(timeout=30)
+    with database.session() as session:
+        attempt = session.get(Attempt, attempt_id)
+        assert attempt is not None and (attempt.score, attempt.awaiting_marks) == (5.0, 0)
