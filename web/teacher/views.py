@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ardoise.clock import as_utc, utcnow
@@ -92,12 +94,22 @@ def item_list() -> ResponseReturnValue:
                                types=authored_types(), type_label=type_label)
 
 
-def _item_error(item_type: str, error: DomainError) -> None:
+def _item_error(item_type: str, error: DomainError) -> str | None:
+    """Flash the translated message; return the content field at fault, if one is named."""
     params = dict(error.params)
-    name = part_field_name(item_type, str(params.get("field", "")))
+    field = params.get("field")
+    name = part_field_name(item_type, str(field or ""))
     if name is not None:
         params["field"] = name
     flash(message_for(error.code, params), "error")
+    return str(field) if field else None
+
+
+def _invalid_marker(error_field: str | None) -> Callable[..., Markup]:
+    """``invalid("stem")`` in a template: ``aria-invalid`` on the inputs of the field at fault."""
+    def invalid(*fields: str) -> Markup:
+        return Markup(' aria-invalid="true"') if error_field in fields else Markup("")
+    return invalid
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -108,6 +120,7 @@ def item_new() -> ResponseReturnValue:
         abort(404)
     previews: list[StudentView] = []
     status = 200
+    error_field = None
     if request.method == "POST":
         content = content_from_form(item_type, request.form)
         try:
@@ -125,12 +138,13 @@ def item_new() -> ResponseReturnValue:
                 flash(_("Question saved."), "success")
                 return redirect(url_for("teacher.item_list"))
         except DomainError as error:
-            _item_error(item_type, error)
+            error_field = _item_error(item_type, error)
             status = 422
     with unit_of_work() as db:
         schools = _schools(db)
     return render_template("teacher/item_form.html", item_type=item_type, form=request.form,
                            type_label=type_label, schools=schools, previews=previews,
+                           error_field=error_field, invalid=_invalid_marker(error_field),
                            **ROWS, **form_extras(item_type, request.form)), status
 
 
