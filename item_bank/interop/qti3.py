@@ -477,8 +477,7 @@ def write_item(item: ParsedItem) -> bytes:
             mode, tolerance = content["tolerance_mode"], content["tolerance"]
             if mode == "relative":
                 tolerance = round(tolerance * 100, 9)
-            attrs = {"tolerance-mode": mode, "tolerance": f"{fmt_number(tolerance)}"} \
-                if tolerance else {"tolerance-mode": "exact"}
+            attrs = {"tolerance-mode": mode, "tolerance": fmt_number(tolerance)}
             holder = SubElement(root, "qti-response-processing")
             score_if(holder, compare("RESPONSE", "qti-equal", attrs), content["points"])
         else:
