@@ -28,7 +28,8 @@ def texts(langs: tuple[str, ...]) -> st.SearchStrategy[dict[str, str]]:
 def items(draw: st.DrawFn) -> ParsedItem:
     langs = draw(LANGS)
     kind = draw(st.sampled_from(["single_choice", "multiple_response", "inline_choice",
-                                 "matching", "ordering", "hot_text", "short_text", "numeric"]))
+                                 "matching", "ordering", "hot_text", "short_text", "numeric",
+                                 "true_false", "extended_text"]))
     n = draw(st.integers(2, 4))
     labelled = [{"id": f"o{i}", "text": draw(texts(langs))} for i in range(n)]
     content: dict[str, Any] = {"stem": draw(texts(langs)),
@@ -55,6 +56,12 @@ def items(draw: st.DrawFn) -> ParsedItem:
         content.update(answers=draw(st.lists(st.text("abcé 1", min_size=1, max_size=8).filter(
             str.strip), min_size=1, max_size=3, unique_by=str.strip)),
             case_sensitive=draw(st.booleans()), ignore_accents=draw(st.booleans()))
+    elif kind == "true_false":
+        content.update(correct=draw(st.booleans()))
+    elif kind == "extended_text":
+        content.update(max_length=draw(st.integers(1, 50_000)),
+                       expected_words=draw(st.none() | st.integers(1, 900)),
+                       rubric=draw(st.none() | texts(langs)))
     else:
         content.update(answer=draw(st.floats(-1e6, 1e6, allow_nan=False)),
                        tolerance=draw(st.sampled_from([0, 0.5, 0.05])),
