@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -67,7 +68,8 @@ def text_map(value: Any, field_name: str) -> dict[str, str]:
 
 def points_of(content: Content) -> float:
     points = content.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+    if isinstance(points, bool) or not isinstance(points, int | float) or \
+            not math.isfinite(points) or points <= 0:
         raise Invalid("item_invalid", field="points")
     return float(points)
 

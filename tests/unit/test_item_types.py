@@ -162,6 +162,8 @@ ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_
 @example(0, "correct", [["a"]])  # lists of lists once crashed the choice types
 @example(1, "correct", [["a"]])
 @example(0, "correct", {"a": 1})
+@example(2, "points", float("nan"))  # NaN once passed as points (nan <= 0 is false)
+@example(3, "points", float("inf"))
 @given(st.sampled_from(range(len(ITEMS))), st.sampled_from(
     ["stem", "options", "correct", "answer", "answers", "tolerance", "tolerance_mode", "unit",
      "points", "case_sensitive", "ignore_accents"]), ANY_JSON)
