@@ -13,9 +13,10 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ardoise.clock import as_utc, utcnow
-from ardoise.errors import DomainError, Invalid
+from ardoise.errors import DomainError, Invalid, NotFound
 from exam_engine import exams, reports, sittings
 from exam_engine.models import DisplayMode
+from item_bank import banks as item_banks
 from item_bank import service as items
 from item_bank.registry import default_registry
 from student_records import service as records
@@ -80,7 +81,7 @@ def index() -> ResponseReturnValue:
         return render_template(
             "teacher/index.html",
             sittings=sittings.sittings_of(db, scope), exams=exams.exams_of(db, scope),
-            item_count=len(items.items_of(db, scope)), now=utcnow(),
+            item_count=len(item_banks.visible_items(db, g.user.id, scope)), now=utcnow(),
             may_author=bool(staff_orgs(db, g.user, AUTHORING)),
         )
 
@@ -89,8 +90,8 @@ def index() -> ResponseReturnValue:
 @role_required(Role.TEACHER)
 def item_list() -> ResponseReturnValue:
     with unit_of_work() as db:
-        return render_template("teacher/items.html",
-                               items=items.items_of(db, staff_orgs(db, g.user, AUTHORING)),
+        visible = item_banks.visible_items(db, g.user.id, staff_orgs(db, g.user, AUTHORING))
+        return render_template("teacher/items.html", items=visible,
                                types=authored_types(), type_label=type_label)
 
 
@@ -153,7 +154,9 @@ def item_new() -> ResponseReturnValue:
 def item_show(item_id: str) -> ResponseReturnValue:
     with unit_of_work() as db:
         item = items.get_item(db, item_id)
-        if item.organisation_id not in staff_orgs(db, g.user, AUTHORING):
+        try:  # a confidential bank's item is "not found" to non-members
+            item_banks.require_visible(db, item, g.user.id, staff_orgs(db, g.user, AUTHORING))
+        except NotFound:
             abort(404)
         version = items.latest_version(db, item_id)
         previews = student_views(default_registry().get(version.item_type), version.content)
@@ -169,7 +172,9 @@ def exam_new() -> ResponseReturnValue:
             with unit_of_work() as db:
                 school = _school_for_form(db)
                 chosen = request.form.getlist("item_ids")
-                if not chosen:
+                visible = {i.id for i in item_banks.visible_items(
+                    db, g.user.id, staff_orgs(db, g.user, AUTHORING))}
+                if not chosen or not set(chosen) <= visible:
                     raise Invalid("exam_invalid", field="items")
                 exam = exams.create_exam(
                     db, school.id, request.form.get("title", ""), g.user.id, chosen,
@@ -181,7 +186,7 @@ def exam_new() -> ResponseReturnValue:
         except DomainError as error:
             _error(error)
     with unit_of_work() as db:
-        available = items.items_of(db, staff_orgs(db, g.user, AUTHORING))
+        available = item_banks.visible_items(db, g.user.id, staff_orgs(db, g.user, AUTHORING))
     return render_template("teacher/exam_form.html", items=available, form=request.form,
                            type_label=type_label), 422 if request.method == "POST" else 200
 

@@ -1,0 +1,75 @@
+"""A confidential bank's items reach nobody but its members: pages, exam forms, search."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from ardoise.db import Database
+from item_bank import banks
+from item_bank import service as items
+from student_records import service as records
+from student_records.models import Role
+from tests.conftest import Auth
+from tests.factories import ITEMS, PASSWORD, School
+
+SECRET_STEM = "Épreuve ministérielle secrète"
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def ministry_item(app_db: Database, world: School) -> tuple[str, str]:
+    """A confidential item authored by the world's teacher, and a colleague's username."""
+    with app_db.session() as session:
+        bank = banks.create_bank(session, world.school.id, "Ministère", True, world.teacher.id)
+        name, content = ITEMS[0]
+        version = items.create_item(session, world.school.id, name, "Secret",
+                                    {**content, "stem": {"fr": SECRET_STEM}},
+                                    author_id=world.teacher.id, bank_id=bank.id)
+        colleague = records.create_person(session, "collegue", password=PASSWORD,
+                                          given_name="C", family_name="T")
+        records.assign_role(session, colleague, Role.TEACHER, world.school)
+        return version.item_id, colleague.username
+
+
+def test_a_colleague_outside_the_bank_gets_nothing_of_its_items(
+        client: FlaskClient, auth: Auth, app_db: Database, world: School) -> None:
+    item_id, colleague = ministry_item(app_db, world)
+    auth.login(colleague)
+    listing = client.get("/teacher/items").get_data(as_text=True)
+    assert "Secret" not in listing and item_id not in listing
+    assert client.get(f"/teacher/items/{item_id}").status_code == 404
+    form = client.get("/teacher/exams/new").get_data(as_text=True)
+    assert item_id not in form and SECRET_STEM not in form
+    posted = client.post("/teacher/exams/new", data={
+        "csrf_token": csrf(form), "title": "Vol", "item_ids": [item_id],
+        "school_id": world.school.id})
+    assert posted.status_code == 422
+
+
+def test_the_banks_member_sees_and_uses_them(
+        client: FlaskClient, auth: Auth, app_db: Database, world: School) -> None:
+    item_id, _ = ministry_item(app_db, world)
+    auth.login(world.teacher.username)
+    assert "Secret" in client.get("/teacher/items").get_data(as_text=True)
+    page = client.get(f"/teacher/items/{item_id}")
+    assert page.status_code == 200 and SECRET_STEM in page.get_data(as_text=True)
+    form = client.get("/teacher/exams/new").get_data(as_text=True)
+    assert item_id in form
+    posted = client.post("/teacher/exams/new", data={  # the very form refused to others
+        "csrf_token": csrf(form), "title": "Vol", "item_ids": [item_id],
+        "school_id": world.school.id})
+    assert posted.status_code == 302, posted.get_data(as_text=True)[-2000:]
+
+
+def test_a_student_gets_no_item_page(client: FlaskClient, auth: Auth, app_db: Database,
+                                     world: School) -> None:
+    item_id, _ = ministry_item(app_db, world)
+    auth.login(world.students[0].username)
+    assert client.get(f"/teacher/items/{item_id}").status_code in (403, 404)
+    assert SECRET_STEM not in client.get("/teacher/items").get_data(as_text=True)
