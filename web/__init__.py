@@ -14,6 +14,7 @@ from ardoise.worker import context as task_context
 from web import errors, hooks, i18n, navigation, pages, sockets
 from web.admin import bp as admin_bp
 from web.api import bp as api_bp
+from web.api.items import bp as api_items_bp
 from web.auth import bp as auth_bp
 from web.marking import bp as marking_bp
 from web.student import bp as student_bp
@@ -58,5 +59,6 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     app.register_blueprint(marking_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_items_bp)
     sockets.init_app(app, async_mode=async_mode)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from ardoise.db import Database
@@ -73,3 +74,30 @@ def test_a_student_gets_no_item_page(client: FlaskClient, auth: Auth, app_db: Da
     auth.login(world.students[0].username)
     assert client.get(f"/teacher/items/{item_id}").status_code in (403, 404)
     assert SECRET_STEM not in client.get("/teacher/items").get_data(as_text=True)
+
+
+def test_the_api_searches_and_reads_only_what_the_banks_allow(
+        app: Flask, app_db: Database, world: School) -> None:
+    item_id, colleague = ministry_item(app_db, world)
+
+    def client_of(username: str) -> FlaskClient:
+        client = app.test_client()
+        Auth(client).login(username)
+        return client
+
+    member = client_of(world.teacher.username)
+    found = member.get("/api/v1/items", query_string={"q": "ministerielle"}).json
+    assert [i["id"] for i in found["items"]] == [item_id]
+    whole = member.get(f"/api/v1/items/{item_id}")
+    assert whole.status_code == 200 and whole.json["content"]["correct"] == "a"
+    by_type = member.get("/api/v1/items", query_string={"type": "numeric"}).json["items"]
+    assert by_type and all(i["type"] == "numeric" for i in by_type)
+    assert member.get("/api/v1/items", query_string={"difficulty": "x"}).status_code == 422
+    other = client_of(colleague)
+    assert other.get("/api/v1/items", query_string={"q": "ministerielle"}).json == {
+        "items": []}
+    hidden = other.get(f"/api/v1/items/{item_id}")
+    assert hidden.status_code == 404 and hidden.json["error"] == "item_not_found"
+    student = client_of(world.students[0].username)
+    assert student.get("/api/v1/items").status_code == 403
+    assert student.get(f"/api/v1/items/{item_id}").status_code == 404

@@ -77,6 +77,23 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _json(_ref("Error"), "Error") for c in codes}
 
 
+ITEM: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "title", "version", "status"],
+    "properties": {
+        "id": {"type": "string"}, "type": {"type": "string"}, "title": {"type": "string"},
+        "version": {"type": "integer"},
+        "status": {"enum": ["draft", "reviewed", "published", "retired"]},
+        "bank_id": {"type": ["string", "null"]}, "subject": {"type": ["string", "null"]},
+        "level": {"type": ["string", "null"]}, "competency": {"type": ["string", "null"]},
+        "difficulty": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+        "licence": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "source_id": {"type": ["string", "null"]}, "created_at": TIME,
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Error": ERROR,
@@ -177,7 +194,7 @@ def openapi_document() -> dict[str, Any]:
                   "schema": {"type": "string"}}
     sitting_id = {"name": "sitting_id", "in": "path", "required": True,
                   "schema": {"type": "string"}}
-    paths = {
+    paths: dict[str, Any] = {
         "/sittings": {"get": {
             "summary": "The caller's sittings; for a student, those they may take now",
             "responses": {"200": _json({"type": "object", "properties": {
@@ -240,6 +257,26 @@ def openapi_document() -> dict[str, Any]:
                 "properties": {"minutes": {"type": "integer"}}}}}},
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404, 409, 422)}}},
     }
+    schemas["Item"] = ITEM
+    schemas["ItemWithContent"] = {**ITEM, "required": [*ITEM["required"], "content"],
+                                  "properties": {**ITEM["properties"],
+                                                 "content": {"type": "object"}}}
+    item_filters = [{"name": name, "in": "query", "required": False,
+                     "schema": {"type": "integer" if name == "difficulty" else "string"}}
+                    for name in ("q", "type", "subject", "level", "competency", "difficulty",
+                                 "status", "licence", "bank", "tag")]
+    paths["/items"] = {"get": {
+        "summary": "Search the items the caller may see (teachers; confidential banks only "
+                   "to their members): every word of q, accents and case ignored",
+        "parameters": item_filters,
+        "responses": {"200": _json({"type": "object", "properties": {
+            "items": {"type": "array", "items": _ref("Item")}}}), **_errors(401, 403, 422)}}}
+    paths["/items/{item_id}"] = {"get": {
+        "summary": "An item and its latest version's content, answer key included (staff who "
+                   "may see it; anyone else gets 404)",
+        "parameters": [{"name": "item_id", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": _json(_ref("ItemWithContent")), **_errors(401, 404)}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ardoise API", "version": "1"},
