@@ -121,7 +121,7 @@ def test_released_results_show_awaiting_marking_then_the_mark(auth: Auth, client
                                                               essays: EssaySitting) -> None:
     auth.login(essays.world.teacher.username)
     watch = client.get(f"/teacher/sittings/{essays.sitting.id}").get_data(as_text=True)
-    assert "2 réponses attendent encore leur correction" in watch
+    assert "Réponses encore en attente de correction : 2." in watch
     client.post(f"/teacher/sittings/{essays.sitting.id}/release",
                 data={"csrf_token": csrf(watch)})
     logout(client, auth)
@@ -129,6 +129,7 @@ def test_released_results_show_awaiting_marking_then_the_mark(auth: Auth, client
     auth.login(essays.world.students[0].username)
     waiting = html.unescape(client.get(results_url).get_data(as_text=True))
     assert "Note : en attente de correction" in waiting
+    assert "Réponses en attente de correction par votre enseignant : 1." in waiting
     assert "En attente de correction" in waiting and "Note : 1 /" not in waiting
     assert "3 idées" not in waiting  # the rubric never reaches a student
     api = client.get(f"/api/v1/attempts/{essays.written}").json["result"]
