@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 import ardoise.code_runs  # noqa: F401 - registers tables
 import exam_engine.models  # noqa: F401
@@ -29,20 +30,34 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _migrate(conn: Connection) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it and dropping the old one: with foreign keys
+        # on, that drop cascades into (or is refused by) every table pointing at it, so
+        # item versions would vanish with the items table. Off for the migration (outside
+        # any transaction, where SQLite honours it), then checked, then on again.
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    context.configure(connection=conn, target_metadata=target_metadata,
+                      include_object=include_object, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+    if sqlite:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          include_object=include_object, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     engine = make_engine(url or "")
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata,
-                          include_object=include_object, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(conn)
     engine.dispose()
 
 
