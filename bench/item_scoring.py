@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -47,7 +48,7 @@ from sqlalchemy import select  # noqa: E402
 from ardoise import migrate  # noqa: E402
 from ardoise.clock import utcnow  # noqa: E402
 from ardoise.db import Database  # noqa: E402
-from bench.exam_load_data import recreate_pg_database  # noqa: E402
+from bench.exam_load_data import drop_pg_database, recreate_pg_database  # noqa: E402
 from bench.item_scoring_data import (  # noqa: E402
     CohortItem,
     Response,
@@ -64,6 +65,7 @@ from student_records import service as records  # noqa: E402
 from student_records.models import OrgKind, Role  # noqa: E402
 
 GOAL_SECONDS = 60.0
+PG_DATABASE = "ardoise_bench_scoring"  # recreated for the run, dropped after it
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -260,18 +262,22 @@ def database_run(kind: str, exam: list[CohortItem], seed: int, count: int,
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'ardoise.db'}"
     else:
-        url = recreate_pg_database(pg_admin, "ardoise_bench_scoring")
-    migrate.upgrade(url)
-    started = time.perf_counter()
-    attempt_ids = seed_database(url, exam, seed, count)
-    seeded = time.perf_counter() - started
-    background = wait_for_quiet(quiet_s)
-    seconds, cpu = grade_through(url, attempt_ids)
+        url = recreate_pg_database(pg_admin, PG_DATABASE)
+    try:
+        migrate.upgrade(url)
+        started = time.perf_counter()
+        attempt_ids = seed_database(url, exam, seed, count)
+        seeded = time.perf_counter() - started
+        background = wait_for_quiet(quiet_s)
+        seconds, cpu = grade_through(url, attempt_ids)
+        mismatches = check_totals(url, registry)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if kind == "postgresql":
+            drop_pg_database(pg_admin, PG_DATABASE)
     graded = len(attempt_ids) - 1
-    per_attempt = seconds / graded
-    mismatches = check_totals(url, registry)
     return {"attempts": graded, "seconds": round(seconds, 2),
-            "ms_per_attempt": round(per_attempt * 1000, 2),
+            "ms_per_attempt": round(seconds / graded * 1000, 2),
             "cpu_ms_per_attempt": round(cpu / graded * 1000, 2),
             "seed_seconds": round(seeded, 1), "background_before_pct": background,
             "mismatched_totals": mismatches}
