@@ -121,11 +121,6 @@ def version_type_and_content(session: Session, version_id: str) -> tuple[str, di
     return _versions.get(session, version_id)
 
 
-def versions_by_id(session: Session, ids: list[str]) -> dict[str, ItemVersion]:
-    rows = session.scalars(select(ItemVersion).where(ItemVersion.id.in_(ids)))
-    return {v.id: v for v in rows}
-
-
 def items_of(session: Session, organisation_ids: set[str]) -> list[Item]:
     return list(
         session.scalars(
