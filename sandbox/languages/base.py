@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from sandbox.spec import Limits
@@ -25,7 +26,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class LanguageProfile:
+class LanguageProfile(ABC):
     """A language: its default entry file, its optional compile step and its run step.
 
     Subclasses override :meth:`compile_step` and :meth:`run_step`; adding a language is
@@ -42,8 +43,9 @@ class LanguageProfile:
     def compile_step(self, sources: list[str], entry: str, limits: Limits) -> Step | None:
         return None
 
+    @abstractmethod
     def run_step(self, entry: str, args: tuple[str, ...], limits: Limits) -> Step:
-        raise NotImplementedError
+        """How to run ``entry`` (or the compiled program) with ``args``."""
 
     def out_of_memory(self, stderr: bytes) -> bool:
         """Whether a failed run's error output says the runtime ran out of its memory (a

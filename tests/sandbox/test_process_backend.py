@@ -15,6 +15,7 @@ import pytest
 from sandbox.backends.process import UID_BASE, ProcessBackend
 from sandbox.languages.java import heap_mb
 from sandbox.spec import Limits, RunResult, RunSpec, Status
+from tests.sandbox.as_nobody import answer_as_nobody
 
 
 @pytest.fixture(scope="module")
@@ -209,24 +210,7 @@ def _owner(pid: str) -> int | None:
 def test_a_machine_without_a_primitive_is_refused_with_its_name() -> None:
     taken = ProcessBackend(uid_base=65534)  # nobody's uid
     assert any("nobody" in reason for reason in taken.missing())
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through the pipe
-        try:
-            os.setgroups([])
-            os.setresgid(65534, 65534, 65534)
-            os.setresuid(65534, 65534, 65534)
-            os.write(write_end, json.dumps(ProcessBackend().missing()).encode())
-        except BaseException as exc:
-            os.write(write_end, json.dumps([f"probe failed: {exc!r}"]).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            reasons = json.loads(pipe.read())
-    finally:
-        os.waitpid(pid, 0)
+    reasons = answer_as_nobody(lambda: ProcessBackend().missing())
     assert any("root is needed" in reason for reason in reasons)
 
 
