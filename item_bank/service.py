@@ -121,6 +121,12 @@ def version_type_and_content(session: Session, version_id: str) -> tuple[str, di
     return _versions.get(session, version_id)
 
 
+def versions_of(session: Session, item_id: str) -> list[ItemVersion]:
+    """Every version of an item, oldest first."""
+    return list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item_id)
+                                .order_by(ItemVersion.number)))
+
+
 def items_of(session: Session, organisation_ids: set[str]) -> list[Item]:
     return list(
         session.scalars(

@@ -43,6 +43,12 @@ MESSAGES = {
     # Authoring and records.
     "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
     "unknown_item_type": lazy_gettext("Unknown question type."),
+    "item_status_invalid": lazy_gettext("A question cannot go from this status to that one."),
+    "item_review_forbidden": lazy_gettext("Only a reviewer of the question's bank may review "
+                                          "or publish it."),
+    "item_review_own": lazy_gettext("Nobody reviews their own question."),
+    "image_alt_missing": lazy_gettext("Every image needs a text alternative (field: "
+                                      "%(field)s)."),
     "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),
     "sitting_invalid": lazy_gettext("The sitting is incomplete or wrong (field: %(field)s)."),
     "invalid_username": lazy_gettext("A username is one word of at most 100 characters."),

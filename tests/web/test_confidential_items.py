@@ -101,3 +101,49 @@ def test_the_api_searches_and_reads_only_what_the_banks_allow(
     student = client_of(world.students[0].username)
     assert student.get("/api/v1/items").status_code == 403
     assert student.get(f"/api/v1/items/{item_id}").status_code == 404
+
+
+def test_the_item_page_shows_versions_what_changed_and_the_review_workflow(
+        app: Flask, app_db: Database, world: School) -> None:
+    with app_db.session() as session:
+        bank = banks.create_bank(session, world.school.id, "Banque", True, world.teacher.id)
+        reviewer = records.create_person(session, "reviseure", password=PASSWORD,
+                                         given_name="R", family_name="T")
+        records.assign_role(session, reviewer, Role.TEACHER, world.school)
+        banks.add_member(session, bank.id, reviewer.id, banks.BankRole.REVIEWER,
+                         by_person_id=world.teacher.id)
+        name, content = ITEMS[2]
+        item_id = items.create_item(session, world.school.id, name, "Vrai ou faux", content,
+                                    author_id=world.teacher.id, bank_id=bank.id).item_id
+        items.revise_item(session, item_id, {**content, "stem": {"fr": "2 + 2 = 4"}})
+
+    def client_of(username: str) -> FlaskClient:
+        client = app.test_client()
+        Auth(client).login(username)
+        return client
+
+    author = client_of(world.teacher.username)
+    page = author.get(f"/teacher/items/{item_id}").get_data(as_text=True)
+    assert "Version 2," in page and "Version 1," in page
+    assert '<span class="added">+' in page and "2 + 2 = 4" in page
+    assert '<span class="removed">-' in page and "1 + 1 = 2" in page
+    token = csrf(page)
+    refused = author.post(f"/teacher/items/{item_id}/status",
+                          data={"csrf_token": token, "status": "reviewed"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Seul un réviseur" in refused and "Brouillon" in refused
+    checker = client_of("reviseure")
+    token = csrf(checker.get(f"/teacher/items/{item_id}").get_data(as_text=True))
+    for status in ("reviewed", "published"):
+        done = checker.post(f"/teacher/items/{item_id}/status",
+                            data={"csrf_token": token, "status": status},
+                            follow_redirects=True).get_data(as_text=True)
+        assert "Statut changé" in done
+    assert "Publiée" in done
+    with app_db.session() as session:
+        item = items.get_item(session, item_id)
+        assert (item.status, item.reviewed_by) == ("published", reviewer.id)
+    outsider = client_of(world.students[0].username)
+    assert outsider.post(f"/teacher/items/{item_id}/status",
+                         data={"csrf_token": token, "status": "retired"}).status_code in (
+        400, 403, 404)

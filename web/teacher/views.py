@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +20,10 @@ from exam_engine import exams, reports, sittings
 from exam_engine.models import DisplayMode
 from item_bank import banks as item_banks
 from item_bank import service as items
+from item_bank import workflow
+from item_bank.models import ItemVersion
 from item_bank.registry import default_registry
+from item_bank.workflow import TRANSITIONS, ItemStatus
 from student_records import service as records
 from student_records.models import Organisation, Role, SchoolClass
 from web import supervision
@@ -160,8 +165,57 @@ def item_show(item_id: str) -> ResponseReturnValue:
             abort(404)
         version = items.latest_version(db, item_id)
         previews = student_views(default_registry().get(version.item_type), version.content)
+        history = items.versions_of(db, item_id)
         return render_template("teacher/item.html", item=item, version=version,
-                               previews=previews, type_label=type_label)
+                               previews=previews, type_label=type_label, history=history,
+                               changes=version_diff(history), next_statuses=[
+                                   s for s in ItemStatus
+                                   if s in TRANSITIONS[ItemStatus(item.status)]],
+                               status_label=status_label)
+
+
+@bp.post("/items/<item_id>/status")
+@role_required(Role.TEACHER)
+def item_status(item_id: str) -> ResponseReturnValue:
+    """Move an item along the review workflow (reviewers review and publish)."""
+    try:
+        with unit_of_work() as db:
+            item = items.get_item(db, item_id)
+            try:
+                item_banks.require_visible(db, item, g.user.id,
+                                           staff_orgs(db, g.user, AUTHORING))
+            except NotFound:
+                abort(404)
+            try:
+                target = ItemStatus(request.form.get("status", ""))
+            except ValueError:
+                raise Invalid("item_status_invalid", status="", current=item.status) from None
+            workflow.change_status(db, item_id, target, g.user.id)
+            records.audit(db, g.user, f"item_{target}", "item", item_id, item.organisation_id)
+        flash(_("Status changed: %(status)s.", status=status_label(str(target))), "success")
+    except DomainError as error:
+        _error(error)
+    return redirect(url_for("teacher.item_show", item_id=item_id))
+
+
+def status_label(status: str) -> str:
+    labels = {"draft": _("Draft"), "reviewed": _("Reviewed"), "published": _("Published"),
+              "retired": _("Retired")}
+    return labels.get(status, status)
+
+
+def version_diff(history: list[ItemVersion]) -> list[str]:
+    """What the latest version changed from the one before, as unified-diff lines."""
+    if len(history) < 2:
+        return []
+    before, after = history[-2], history[-1]
+
+    def lines(version: ItemVersion) -> list[str]:
+        return json.dumps(version.content, ensure_ascii=False, indent=2,
+                          sort_keys=True).splitlines()
+
+    return list(difflib.unified_diff(lines(before), lines(after), f"v{before.number}",
+                                     f"v{after.number}", lineterm="", n=2))
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
