@@ -23,7 +23,6 @@ MNT_DETACH = 0x2
 CLONE_NEWNET = 0x40000000
 SIOCSIFFLAGS = 0x8914
 IFF_UP_LOOPBACK_RUNNING = 0x1 | 0x8 | 0x40
-PR_SET_CHILD_SUBREAPER = 36
 UID_LOCKS = Path("/run/ardoise-sandbox-uids")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -107,25 +106,6 @@ def processes_of(uid: int) -> list[int]:
             except FileNotFoundError:
                 continue
     return found
-
-
-def become_subreaper() -> None:
-    """Orphans of our children come back to us (not to init), so we can collect them."""
-    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
-
-
-def reap(pid: int) -> int:
-    """Collect ``pid`` if it is (or was reparented as) our child; return the largest
-    resident size (kB) among it and the descendants it collected, 0 when not ours."""
-    if pid <= 0:
-        return 0
-    try:
-        _, _, usage = os.wait4(pid, 0)
-    except ChildProcessError:
-        return 0
-    return usage.ru_maxrss
 
 
 def kill_uid(uid: int, rounds: int = 50) -> bool:

@@ -4,6 +4,7 @@ drops to the slot's uid, on this machine, with the same guarantees as bubblewrap
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import socket
@@ -20,12 +21,29 @@ import pytest
 from sandbox.backends.launchers import LaunchContext, available_launchers
 from sandbox.backends.process import HOST_BINDS, UID_BASE, ProcessBackend
 from sandbox.backends.seccomp_policy import filter_fd
-from sandbox.backends.slots import become_subreaper, reap
 from sandbox.backends.unshare_init import SETUP_FAILED
 from sandbox.backends.unshare_launcher import INIT, Unshare
 from sandbox.languages import Step
 from sandbox.spec import Limits, RunResult, RunSpec, Status
 from tests.sandbox.as_nobody import answer_as_nobody
+
+
+def become_subreaper() -> None:
+    """Orphans of our children come back to us (not to init), so we can collect them: the
+    launcher on its own leaves its namespace init to whoever reaps (the spawner, in use)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+
+
+def reap(pid: int) -> int:
+    """Collect ``pid`` if it is our child; its largest resident size in kB, 0 if not ours."""
+    if pid <= 0:
+        return 0
+    try:
+        _, _, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return 0
+    return usage.ru_maxrss
 
 
 class HostPathsBackend(ProcessBackend):
