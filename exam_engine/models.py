@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -38,15 +39,24 @@ class Exam(Base):
 
 
 class ExamItem(Base):
-    """An item of an exam, pinned to the version chosen when it was added."""
+    """An entry of an exam: either an item pinned to the version chosen when it was added, or
+    a section drawing ``draw_count`` items from a pool (within a difficulty band) for each
+    attempt, the draw fixed by the attempt's seed."""
 
     __tablename__ = "exam_items"
-    __table_args__ = (UniqueConstraint("exam_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("exam_id", "position"),
+        CheckConstraint("(item_version_id IS NULL) <> (pool_id IS NULL)", name="one_kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    item_version_id: Mapped[str] = mapped_column(ForeignKey("item_versions.id"))
+    item_version_id: Mapped[str | None] = mapped_column(ForeignKey("item_versions.id"))
+    pool_id: Mapped[str | None] = mapped_column(ForeignKey("item_pools.id"), index=True)
+    draw_count: Mapped[int | None] = mapped_column(Integer)
+    difficulty_min: Mapped[int | None] = mapped_column(Integer)
+    difficulty_max: Mapped[int | None] = mapped_column(Integer)
 
 
 class DisplayMode(enum.StrEnum):
@@ -85,6 +95,20 @@ class SittingCandidate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sitting_id: Mapped[str] = mapped_column(ForeignKey("sittings.id", ondelete="CASCADE"))
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class PreparedSeed(Base):
+    """An attempt's seed chosen ahead of the sitting, so that its question draw and its items'
+    variants can be generated before the start: the attempt created at the start takes it."""
+
+    __tablename__ = "prepared_seeds"
+    __table_args__ = (UniqueConstraint("sitting_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sitting_id: Mapped[str] = mapped_column(ForeignKey("sittings.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AttemptState(enum.StrEnum):
@@ -139,6 +163,10 @@ class AttemptSlot(Base):
     slot: Mapped[int] = mapped_column(Integer)
     item_version_id: Mapped[str] = mapped_column(ForeignKey("item_versions.id"))
     option_seed: Mapped[int | None] = mapped_column(Integer)
+    # A parametrised item's variant: the generator's seed and the parameters it gave, kept
+    # with the slot so the same question is shown, scored and reviewed years later.
+    variant_seed: Mapped[int | None] = mapped_column(Integer)
+    variant: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     response: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -82,3 +82,58 @@ class BankMember(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True,
                                            index=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class ItemVariant(Base):
+    """The parameters a parametrised item version's generator gave for one seed.
+
+    Generators are deterministic (same version, same seed, same parameters), so a variant is
+    computed once and kept: preparing a sitting fills this ahead of its start, and an attempt
+    that finds its variant here does not run the generator at all."""
+
+    __tablename__ = "item_variants"
+
+    item_version_id: Mapped[str] = mapped_column(
+        ForeignKey("item_versions.id", ondelete="CASCADE"), primary_key=True)
+    seed: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemPool(Base):
+    """A named selection of an organisation's published items by tags (all of them), from
+    which an exam section draws; optionally limited to one bank."""
+
+    __tablename__ = "item_pools"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("item_banks.id"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemImport(Base):
+    """A file imported from the bulk import page, run as a task; the page follows ``done`` /
+    ``total`` and shows ``result`` (what was imported and skipped) or ``error``."""
+
+    __tablename__ = "item_imports"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    bank_id: Mapped[str | None] = mapped_column(ForeignKey("item_banks.id"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    #: queued → running → done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_unsupported: Mapped[bool] = mapped_column(Boolean, default=False)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
