@@ -49,6 +49,10 @@ MESSAGES = {
     "item_review_own": lazy_gettext("Nobody reviews their own question."),
     "image_alt_missing": lazy_gettext("Every image needs a text alternative (field: "
                                       "%(field)s)."),
+    "pattern_invalid": lazy_gettext("The regular expression “%(pattern)s” is not valid (near "
+                                    "character %(position)s)."),
+    "pattern_too_long": lazy_gettext("A regular expression has at most %(max)s characters "
+                                     "(“%(pattern)s…”)."),
     "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),
     "sitting_invalid": lazy_gettext("The sitting is incomplete or wrong (field: %(field)s)."),
     "invalid_username": lazy_gettext("A username is one word of at most 100 characters."),

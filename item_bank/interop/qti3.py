@@ -30,6 +30,7 @@ from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
 from item_bank.types.hot_text import SPAN
 from item_bank.types.inline_choice import GAP_MARKER
 from item_bank.types.parts import ID_PATTERN
+from item_bank.types.short_text import patterns, plain_answers
 
 NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -224,9 +225,9 @@ def read_choice(interaction: Element, decl: Declaration, _rp: Element | None,
 def read_text_entry(interaction: Element, decl: Declaration, rp: Element | None,
                     ctx: Context) -> tuple[str, Content]:
     keyed = decl.keyed()
-    if not keyed:
-        raise ItemProblem("invalid_content", "no correct response")
     if decl.base_type in ("float", "integer"):
+        if not keyed:
+            raise ItemProblem("invalid_content", "no correct response")
         content: Content = {"answer": keyed[0], "tolerance": 0, "tolerance_mode": "absolute"}
         equal = first(rp, "qti-equal") if rp is not None else None
         if equal is not None and equal.get("tolerance-mode") in ("absolute", "relative"):
@@ -239,11 +240,30 @@ def read_text_entry(interaction: Element, decl: Declaration, rp: Element | None,
         if interaction.get("data-ardoise-unit"):
             content["unit"] = interaction.get("data-ardoise-unit")
         return "numeric", content
-    answers = list(dict.fromkeys(decl.correct + [k for k, v in decl.mapping.items() if v > 0]))
+    answers: list[Any] = list(dict.fromkeys(
+        decl.correct + [k for k, v in decl.mapping.items() if v > 0]))
+    answers += [{"pattern": p}
+                for p in matched_patterns(rp, interaction.get("response-identifier", ""))]
+    if not answers:
+        raise ItemProblem("invalid_content", "no correct response")
     return "short_text", {
         "answers": answers,
         "case_sensitive": decl.case_sensitive,
         "ignore_accents": interaction.get("data-ardoise-ignore-accents") == "true"}
+
+
+def matched_patterns(rp: Element | None, identifier: str) -> list[str]:
+    """The patterns a ``qti-pattern-match`` of the response processing tests the response
+    against: each is an accepted answer (QTI patterns, like ours, match the whole value)."""
+    if rp is None:
+        return []
+    found = []
+    for match in rp.iter("qti-pattern-match"):
+        variable = first(match, "qti-variable")
+        if match.get("pattern") and variable is not None and \
+                variable.get("identifier") == identifier:
+            found.append(match.get("pattern", ""))
+    return list(dict.fromkeys(found))
 
 
 def read_extended_text(interaction: Element, _decl: Declaration, _rp: Element | None,
@@ -466,7 +486,7 @@ def write_item(item: ParsedItem) -> bytes:
         template(root, "map_response" if multiple else "match_correct")
     elif kind in ("numeric", "short_text"):
         numeric = kind == "numeric"
-        answers = [fmt_number(content["answer"])] if numeric else content["answers"]
+        answers = [fmt_number(content["answer"])] if numeric else plain_answers(content)
         declare(root, "RESPONSE", "single", "float" if numeric else "string", answers[:1],
                 None if numeric else dict.fromkeys(answers, 1.0), content.get("case_sensitive",
                                                                                True))
@@ -483,7 +503,19 @@ def write_item(item: ParsedItem) -> bytes:
         else:
             if content.get("ignore_accents"):
                 interaction.set("data-ardoise-ignore-accents", "true")
-            template(root, "map_response")
+            if patterns(content):
+                accepted = Element("qti-or")
+                if answers:
+                    above = SubElement(accepted, "qti-gt")
+                    SubElement(above, "qti-map-response", identifier="RESPONSE")
+                    SubElement(above, "qti-base-value", {"base-type": "float"}).text = "0"
+                for pattern in patterns(content):
+                    match = SubElement(accepted, "qti-pattern-match", pattern=pattern)
+                    SubElement(match, "qti-variable", identifier="RESPONSE")
+                score_if(SubElement(root, "qti-response-processing"), accepted,
+                         content["points"])
+            else:
+                template(root, "map_response")
     elif kind == "extended_text":
         declare(root, "RESPONSE", "single", "string")
         interaction = SubElement(body, "qti-extended-text-interaction", {**response,

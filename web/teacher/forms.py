@@ -127,7 +127,8 @@ def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, An
         if form.get("unit", "").strip():
             content["unit"] = form.get("unit", "").strip()
     elif item_type == "short_text":
-        content["answers"] = [a for a in form.get("answers", "").splitlines() if a.strip()]
+        content["answers"] = [a for a in form.get("answers", "").splitlines() if a.strip()] + \
+            [{"pattern": p} for p in form.get("patterns", "").splitlines() if p.strip()]
         content["case_sensitive"] = form.get("case_sensitive") == "on"
         content["ignore_accents"] = form.get("ignore_accents") == "on"
     elif item_type == "inline_choice":
