@@ -62,14 +62,44 @@ def roles_in(session: Session, bank_id: str, person_id: str) -> set[BankRole]:
     return {BankRole(r) for r in rows}
 
 
+def may_manage(session: Session, bank: ItemBank, person_id: str, admin_orgs: set[str]) -> bool:
+    """Who appoints a bank's members: its authors, and the admins of its organisation
+    (``admin_orgs``: the organisations ``person_id`` administers), who may appoint the
+    authors of a confidential bank without being able to read its items."""
+    return bank.organisation_id in admin_orgs or \
+        BankRole.AUTHOR in roles_in(session, bank.id, person_id)
+
+
 def add_member(session: Session, bank_id: str, person_id: str, role: BankRole,
-               by_person_id: str) -> None:
-    """Only an author of the bank adds members (to a confidential bank, nobody else can)."""
-    if BankRole.AUTHOR not in roles_in(session, bank_id, by_person_id):
+               by_person_id: str, admin_orgs: set[str] | None = None) -> None:
+    """Only an author of the bank (or an admin of its organisation) adds members."""
+    if not may_manage(session, get_bank(session, bank_id), by_person_id, admin_orgs or set()):
         raise Forbidden("bank_forbidden")
     if role not in roles_in(session, bank_id, person_id):
         session.add(BankMember(bank_id=bank_id, person_id=person_id, role=role))
         session.flush()
+
+
+def remove_member(session: Session, bank_id: str, person_id: str, role: BankRole,
+                  by_person_id: str, admin_orgs: set[str] | None = None) -> None:
+    """Take a role away; the last author stays, so that the bank keeps someone to run it."""
+    if not may_manage(session, get_bank(session, bank_id), by_person_id, admin_orgs or set()):
+        raise Forbidden("bank_forbidden")
+    member = session.get(BankMember, (bank_id, person_id, str(role)))
+    if member is None:
+        return
+    if role is BankRole.AUTHOR and len(members_of(session, bank_id, BankRole.AUTHOR)) <= 1:
+        raise Conflict("bank_last_author")
+    session.delete(member)
+    session.flush()
+
+
+def members_of(session: Session, bank_id: str, role: BankRole | None = None
+               ) -> list[BankMember]:
+    query = select(BankMember).where(BankMember.bank_id == bank_id)
+    if role is not None:
+        query = query.where(BankMember.role == role)
+    return list(session.scalars(query.order_by(BankMember.role, BankMember.person_id)))
 
 
 def can_see(session: Session, bank: ItemBank, person_id: str, staff_orgs: set[str]) -> bool:

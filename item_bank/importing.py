@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,16 +67,20 @@ def _existing(session: Session, organisation_id: str, bank_id: str | None,
 
 def import_items(session: Session, organisation_id: str, bank_id: str | None,
                  parsed: Iterable[ParsedItemLike], author_id: str | None,
-                 dry_run: bool = False) -> list[ImportedItem]:
+                 dry_run: bool = False,
+                 progress: Callable[[int], None] | None = None) -> list[ImportedItem]:
     """Create the new items and a new version of every item already imported from the same
     source id. Any error leaves the database as it was and names the item; ``dry_run``
-    checks everything and writes nothing."""
+    checks everything and writes nothing. ``progress`` hears how many items are done after
+    each one (the page that follows a bulk import shows it)."""
     done: list[ImportedItem] = []
     savepoint = session.begin_nested()
     try:
         for item in parsed:
             try:
                 done.append(_import_one(session, organisation_id, bank_id, item, author_id))
+                if progress is not None:
+                    progress(len(done))
             except DomainError as error:
                 raise Invalid("import_item_invalid", item=item.source_id or item.title,
                               reason=error.code, **{k: v for k, v in error.params.items()

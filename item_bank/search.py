@@ -9,20 +9,21 @@ document is written whenever an item, its latest version or its metadata changes
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, column, delete, select, text
+from sqlalchemy import ForeignKey, Select, String, Text, column, delete, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ardoise.db import Base
 from item_bank.models import BankMember, Item, ItemBank, ItemVersion
 
 #: Keys whose values are the answer key or graders' notes: not searchable text.
-KEY_FIELDS = {"correct", "answer", "answers", "pairs", "order", "rubric", "tolerance",
+KEY_FIELDS = {"generator", "correct", "answer", "answers", "pairs", "order", "rubric", "tolerance",
               "tolerance_mode", "scoring", "id", "points", "shuffle", "max_selections"}
 MAX_DOCUMENT = 20_000
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -106,13 +107,48 @@ class SearchFilters:
     licence: str | None = None
     bank_id: str | None = None
     tag: str | None = None
+    author_id: str | None = None
 
 
 def search_items(session: Session, query: str, person_id: str, staff_orgs: set[str],
                  filters: SearchFilters = SearchFilters(), limit: int = 200) -> list[Item]:
     """Items matching every word of ``query`` (whole words, accents and case ignored) that
     ``person_id`` may see, filtered by metadata, newest first."""
+    statement = _matching(session, query, person_id, staff_orgs, filters)
+    return list(session.scalars(statement.order_by(Item.created_at.desc(), Item.id.desc())
+                                .limit(limit)))
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results and how many match in all."""
+
+    items: list[Item]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_page(session: Session, query: str, person_id: str, staff_orgs: set[str],
+                filters: SearchFilters = SearchFilters(), page: int = 1,
+                per_page: int = 25) -> SearchPage:
+    """Like :func:`search_items`, one page at a time (``page`` counts from 1)."""
+    statement = _matching(session, query, person_id, staff_orgs, filters)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = max(1, page)
+    rows = session.scalars(statement.order_by(Item.created_at.desc(), Item.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return SearchPage(list(rows), int(total), page, per_page)
+
+
+def _matching(session: Session, query: str, person_id: str, staff_orgs: set[str],
+              filters: SearchFilters) -> Select[Item]:
     words = _WORD.findall(normalise(query))[:20]
+    sqlite = session.get_bind().dialect.name == "sqlite"
     member_of = select(BankMember.bank_id).where(BankMember.person_id == person_id)
     open_banks = select(ItemBank.id).where(ItemBank.confidential.is_(False))
     statement = select(Item).where(
@@ -120,7 +156,7 @@ def search_items(session: Session, query: str, person_id: str, staff_orgs: set[s
         | (Item.organisation_id.in_(staff_orgs)
            & (Item.bank_id.is_(None) | Item.bank_id.in_(open_banks))))
     if words:
-        if session.get_bind().dialect.name == "sqlite":
+        if sqlite:
             match = " AND ".join(f'"{w}"' for w in words)
             matching = text("SELECT item_id FROM item_search_fts WHERE item_search_fts "
                             "MATCH :q").bindparams(q=match).columns(column("item_id", String()))
@@ -136,8 +172,16 @@ def search_items(session: Session, query: str, person_id: str, staff_orgs: set[s
         value = getattr(filters, field)
         if value is not None:
             statement = statement.where(getattr(Item, field) == value)
-    rows = list(session.scalars(statement.order_by(Item.created_at.desc()).limit(limit * 2)))
-    if filters.tag is not None:
+    if filters.author_id is not None:
+        statement = statement.where(Item.created_by == filters.author_id)
+    if filters.tag is not None:  # tags are stored lower-cased (workflow.clean_metadata)
         wanted = filters.tag.strip().lower()
-        rows = [r for r in rows if wanted in (r.tags or [])]
-    return rows[:limit]
+        if sqlite:
+            statement = statement.where(text(
+                "EXISTS (SELECT 1 FROM json_each(items.tags) WHERE json_each.value = :tag)"
+            ).bindparams(tag=wanted))
+        else:
+            statement = statement.where(text(
+                "CAST(items.tags AS jsonb) @> CAST(:tag AS jsonb)").bindparams(
+                tag=json.dumps([wanted])))
+    return statement

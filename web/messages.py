@@ -53,6 +53,20 @@ MESSAGES = {
                                     "character %(position)s)."),
     "pattern_too_long": lazy_gettext("A regular expression has at most %(max)s characters "
                                      "(“%(pattern)s…”)."),
+    # Banks and bulk imports.
+    "bank_invalid": lazy_gettext("The bank is incomplete or wrong (field: %(field)s)."),
+    "bank_exists": lazy_gettext("A bank named %(name)s already exists in this organisation."),
+    "bank_forbidden": lazy_gettext("Only an author of the bank or an admin of its organisation "
+                                   "may do this."),
+    "bank_not_found": lazy_gettext("Bank not found."),
+    "bank_member_invalid": lazy_gettext("Choose the member's role: author or reviewer."),
+    "bank_member_not_staff": lazy_gettext("“%(username)s” is not a staff member of this "
+                                          "bank's organisation."),
+    "bank_last_author": lazy_gettext("A bank keeps at least one author: add another author "
+                                     "first."),
+    "import_file_missing": lazy_gettext("Choose a file to import."),
+    "import_invalid_form": lazy_gettext("The import is incomplete or wrong (field: "
+                                        "%(field)s)."),
     "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),
     "sitting_invalid": lazy_gettext("The sitting is incomplete or wrong (field: %(field)s)."),
     "invalid_username": lazy_gettext("A username is one word of at most 100 characters."),
@@ -86,6 +100,10 @@ FIELD_NAMES = {
     "class_id": lazy_gettext("class"),
     "candidates": lazy_gettext("students"),
     "exam_empty": lazy_gettext("the exam has no questions"),
+    "organisation": lazy_gettext("organisation"),
+    "role": lazy_gettext("role"),
+    "difficulty": lazy_gettext("difficulty"),
+    "language": lazy_gettext("language"),
 }
 
 

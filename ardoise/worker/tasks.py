@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ardoise.celery_app import celery
 from ardoise.clock import utcnow
 from ardoise.worker import code_runs  # noqa: F401 - registers ardoise.run_code with the worker
 from ardoise.worker.context import database
 from exam_engine.grading import grade_attempt as grade_attempt_service
+from item_bank.bulk_import import run_import
 
 
 @celery.task(name="ardoise.grade_attempt", acks_late=True, max_retries=5,
@@ -15,3 +18,9 @@ def grade_attempt(attempt_id: str) -> None:
     """Auto-grade the objective items of a submitted attempt (idempotent)."""
     with database().session() as session:
         grade_attempt_service(session, attempt_id, utcnow())
+
+
+@celery.task(name="ardoise.import_items", acks_late=True)
+def import_items(import_id: str, upload: str, language: str = "fr") -> None:
+    """Import a file uploaded on the bulk import page (all or nothing), reporting progress."""
+    run_import(database(), import_id, Path(upload), language)

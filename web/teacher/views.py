@@ -18,6 +18,7 @@ from ardoise.clock import as_utc, utcnow
 from ardoise.errors import DomainError, Invalid, NotFound
 from exam_engine import exams, reports, sittings
 from exam_engine.models import DisplayMode
+from exam_engine.usage import item_usage
 from item_bank import banks as item_banks
 from item_bank import service as items
 from item_bank import workflow
@@ -91,15 +92,6 @@ def index() -> ResponseReturnValue:
         )
 
 
-@bp.get("/items")
-@role_required(Role.TEACHER)
-def item_list() -> ResponseReturnValue:
-    with unit_of_work() as db:
-        visible = item_banks.visible_items(db, g.user.id, staff_orgs(db, g.user, AUTHORING))
-        return render_template("teacher/items.html", items=visible,
-                               types=authored_types(), type_label=type_label)
-
-
 def _item_error(item_type: str, error: DomainError) -> str | None:
     """Flash the translated message; return the content field at fault, if one is named."""
     params = dict(error.params)
@@ -171,7 +163,8 @@ def item_show(item_id: str) -> ResponseReturnValue:
                                changes=version_diff(history), next_statuses=[
                                    s for s in ItemStatus
                                    if s in TRANSITIONS[ItemStatus(item.status)]],
-                               status_label=status_label)
+                               status_label=status_label,
+                               usage=item_usage(db, item_id, staff_orgs(db, g.user, AUTHORING)))
 
 
 @bp.post("/items/<item_id>/status")
