@@ -17,7 +17,7 @@ from exam_engine.attempts import AttemptRefused, get_attempt, is_paused
 from exam_engine.deadline import is_late
 from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot, AttemptState
 from item_bank.registry import ItemTypeRegistry, default_registry
-from item_bank.service import version_type_and_content
+from item_bank.variants import slot_content
 
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -82,7 +82,8 @@ def save(
     )
     if current is None:
         raise AttemptRefused("invalid_response")
-    item_type, content = version_type_and_content(session, current.item_version_id)
+    item_type, content = slot_content(session, current.item_version_id, current.variant,
+                                      registry)
     try:
         (registry or default_registry()).get(item_type).check_response(content, response)
     except Invalid:

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from ardoise.errors import DomainError, Forbidden, Invalid, NotFound
 from exam_engine import chain
 from exam_engine.deadline import compute_deadline, is_late
-from exam_engine.exams import exam_versions, get_exam
-from exam_engine.models import Attempt, AttemptSlot, AttemptState, Sitting
+from exam_engine.exams import exam_entries, get_exam
+from exam_engine.models import Attempt, AttemptSlot, AttemptState, Exam, PreparedSeed, Sitting
 from exam_engine.sittings import get_sitting, is_candidate, is_open
+from item_bank import pools, variants
+from item_bank.models import Item, ItemVersion
 from item_bank.registry import ItemTypeRegistry, default_registry
-from item_bank.service import version_type_and_content
 from student_records import service as records
 
 # A device seen this recently keeps the attempt; another device is refused meanwhile.
@@ -101,8 +102,12 @@ def start_or_resume(
     ):
         raise Invalid("bad_access_code")
     exam = get_exam(session, sitting.exam_id)
-    versions = exam_versions(session, exam.id)
-    seed = secrets.randbits(31)
+    prepared = session.scalar(select(PreparedSeed.seed).where(
+        PreparedSeed.sitting_id == sitting.id, PreparedSeed.student_id == student_id))
+    seed = prepared if prepared is not None else secrets.randbits(31)
+    plan = plan_questions(session, exam, seed, student_id)
+    # Parametrised items' variants: prepared ahead of the sitting, or generated now.
+    chosen = [variants.variant_for(session, seed, q.item_version_id) for q in plan]
     attempt = Attempt(
         sitting_id=sitting.id, student_id=student_id, seed=seed, started_at=now,
         extra_time_percent=records.extra_time_percent(session, student_id),
@@ -123,16 +128,64 @@ def start_or_resume(
             raise
         return winner
     attempt.last_hash = chain.genesis(attempt.id)
-    for slot, position in enumerate(question_order(seed, len(versions), exam.shuffle_questions)):
-        version = versions[position]
+    for slot, (question, variant) in enumerate(zip(plan, chosen, strict=True)):
         session.add(
             AttemptSlot(
-                attempt_id=attempt.id, slot=slot, item_version_id=version.id,
-                option_seed=option_seed(seed, version.id) if exam.shuffle_options else None,
+                attempt_id=attempt.id, slot=slot, item_version_id=question.item_version_id,
+                exam_position=question.exam_position,
+                option_seed=option_seed(seed, question.item_version_id)
+                if exam.shuffle_options else None,
+                variant_seed=variant[0] if variant else None,
+                variant=variant[1] if variant else None,
             )
         )
     session.flush()
     return attempt
+
+
+@dataclass(frozen=True)
+class PlannedQuestion:
+    exam_position: int
+    item_version_id: str
+
+
+def seen_items(session: Session, student_id: str) -> set[str]:
+    """The items the student was shown in any attempt so far."""
+    return set(session.scalars(
+        select(ItemVersion.item_id).distinct()
+        .join(AttemptSlot, AttemptSlot.item_version_id == ItemVersion.id)
+        .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
+        .where(Attempt.student_id == student_id)))
+
+
+def plan_questions(
+    session: Session, exam: Exam, seed: int, student_id: str,
+) -> list[PlannedQuestion]:
+    """An attempt's questions in the order it shows them, fixed by its seed: the exam's
+    pinned items, and for each section the items drawn from its pool (unseen ones first)."""
+    entries = exam_entries(session, exam.id)
+    fixed = [e.item_version_id for e in entries if e.item_version_id]
+    exclude = set(session.scalars(select(ItemVersion.item_id).where(
+        ItemVersion.id.in_(fixed)))) if fixed else set()
+    seen = seen_items(session, student_id) if any(e.pool_id for e in entries) else set()
+    planned: list[PlannedQuestion] = []
+    for entry in entries:
+        if entry.item_version_id is not None:
+            planned.append(PlannedQuestion(entry.position, entry.item_version_id))
+            continue
+        pool = pools.get_pool(session, entry.pool_id or "")
+        band = pools.Band(entry.difficulty_min, entry.difficulty_max)
+        candidates = pools.eligible(session, pool, band)
+        drawn = pools.draw([item_id for item_id, _n in candidates], entry.draw_count or 0,
+                           seed, entry.position, exclude, seen)
+        exclude.update(drawn)
+        latest = dict(session.execute(
+            select(ItemVersion.item_id, ItemVersion.id)
+            .join(Item, Item.id == ItemVersion.item_id)
+            .where(ItemVersion.item_id.in_(drawn), ItemVersion.number == Item.latest_version)
+        ).all()) if drawn else {}
+        planned.extend(PlannedQuestion(entry.position, latest[i]) for i in drawn)
+    return [planned[i] for i in question_order(seed, len(planned), exam.shuffle_questions)]
 
 
 @dataclass(frozen=True)
@@ -152,7 +205,8 @@ def render_slots(
     registry = registry or default_registry()
     views = []
     for s in slots if slots is not None else slots_of(session, attempt.id):
-        item_type, content = version_type_and_content(session, s.item_version_id)
+        item_type, content = variants.slot_content(session, s.item_version_id, s.variant,
+                                                   registry)
         views.append(
             SlotView(
                 slot=s.slot, item_type=item_type, item_version_id=s.item_version_id,

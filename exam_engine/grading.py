@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from exam_engine.attempts import get_attempt, slots_of
 from exam_engine.models import Attempt, AttemptState, Sitting
 from item_bank.registry import ItemTypeRegistry, default_registry
-from item_bank.service import version_type_and_content
 from item_bank.types.base import Content, Score
+from item_bank.variants import slot_content
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def grade_attempt(
     # Item versions never change once written: a cohort's attempts share a few dozen of
     # them, so they come from the process's version cache rather than from a query each.
     graded = score_slots(registry, [
-        (*version_type_and_content(session, s.item_version_id), s.response) for s in slots])
+        (*slot_content(session, s.item_version_id, s.variant, registry), s.response)
+        for s in slots])
     marked = 0.0
     awaiting = 0
     for s, result in zip(slots, graded.scores, strict=True):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ardoise.errors import Forbidden, Invalid, NotFound
 from exam_engine.attempts import slots_of
-from exam_engine.models import Attempt, AttemptSlot, AttemptState, ExamItem, Sitting
+from exam_engine.models import Attempt, AttemptSlot, AttemptState, Sitting
 from exam_engine.sittings import get_sitting
 from item_bank.models import Item, ItemVersion
 from student_records import service as records
@@ -62,9 +62,19 @@ def response_text(response: Any) -> str:
     """What the student wrote, as plain text (the page escapes it)."""
     if response is None:
         return ""
+    if file_reference(response) is not None:
+        return str(response["name"])
     if isinstance(response, dict) and isinstance(response.get("text"), str):
         return str(response["text"])
     return json.dumps(response, ensure_ascii=False, sort_keys=True)
+
+
+def file_reference(response: Any) -> dict[str, Any] | None:
+    """The reference a file-upload answer holds (``file``, ``name``, ``size``, ``kind``)."""
+    if isinstance(response, dict) and isinstance(response.get("file"), str) and \
+            isinstance(response.get("name"), str):
+        return dict(response)
+    return None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class AnswerToMark:
     comment: str | None
     marked_at: datetime | None
     marked_by: str | None  # display name of the last person who marked it
+    file: dict[str, Any] | None = None  # a file-upload answer's reference: name, size, kind
 
     @property
     def awaiting(self) -> bool:
@@ -152,9 +163,8 @@ def marking_sheet(session: Session, person: Person, sitting_id: str) -> MarkingS
         select(Person).where(Person.id.in_({a.student_id for _s, a in rows})))}
     markers = {p.id: p.display_name for p in session.scalars(
         select(Person).where(Person.id.in_({s.marked_by for s, _a in rows if s.marked_by})))}
-    positions = dict(session.execute(
-        select(ExamItem.item_version_id, ExamItem.position)
-        .where(ExamItem.exam_id == sitting.exam_id)).all())
+    positions = {slot.item_version_id: slot.exam_position for slot, _a in rows
+                 if slot.exam_position is not None}
     versions = {v.id: (v, title) for v, title in session.execute(
         select(ItemVersion, Item.title).join(Item, Item.id == ItemVersion.item_id)
         .where(ItemVersion.id.in_({s.item_version_id for s, _a in rows})))}
@@ -166,7 +176,7 @@ def marking_sheet(session: Session, person: Person, sitting_id: str) -> MarkingS
             student_username=student.username, response_text=response_text(s.response),
             max_points=s.max_points or 0.0, points=s.points if s.marked_at else None,
             comment=s.mark_comment, marked_at=s.marked_at,
-            marked_by=markers.get(s.marked_by or ""),
+            marked_by=markers.get(s.marked_by or ""), file=file_reference(s.response),
         ))
     questions = []
     for version_id, answers in by_version.items():

@@ -163,6 +163,8 @@ class AttemptSlot(Base):
     slot: Mapped[int] = mapped_column(Integer)
     item_version_id: Mapped[str] = mapped_column(ForeignKey("item_versions.id"))
     option_seed: Mapped[int | None] = mapped_column(Integer)
+    # The exam entry (ExamItem.position) the question came from: a fixed item or a section.
+    exam_position: Mapped[int | None] = mapped_column(Integer)
     # A parametrised item's variant: the generator's seed and the parameters it gave, kept
     # with the slot so the same question is shown, scored and reviewed years later.
     variant_seed: Mapped[int | None] = mapped_column(Integer)

@@ -38,24 +38,30 @@ def question_success(session: Session, sitting: Sitting) -> list[QuestionSuccess
 
     A manually graded answer counts once marked, as right when it got full marks.
     """
-    stats = dict(
-        (version_id, (graded, correct))
-        for version_id, graded, correct in session.execute(
-            select(AttemptSlot.item_version_id, func.count(),
+    stats: dict[tuple[int | None, str], tuple[int, int]] = {
+        (position, version_id): (int(graded or 0), int(correct or 0))
+        for position, version_id, graded, correct in session.execute(
+            select(AttemptSlot.exam_position, AttemptSlot.item_version_id,
+                   func.sum(case((AttemptSlot.correct.is_not(None), 1), else_=0)),
                    func.sum(case((AttemptSlot.correct.is_(True), 1), else_=0)))
             .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
-            .where(Attempt.sitting_id == sitting.id, AttemptSlot.correct.is_not(None))
-            .group_by(AttemptSlot.item_version_id)
+            .where(Attempt.sitting_id == sitting.id)
+            .group_by(AttemptSlot.exam_position, AttemptSlot.item_version_id)
         )
-    )
-    rows = session.execute(
-        select(ExamItem.position, ExamItem.item_version_id, Item.title)
-        .join(ItemVersion, ItemVersion.id == ExamItem.item_version_id)
-        .join(Item, Item.id == ItemVersion.item_id)
-        .where(ExamItem.exam_id == sitting.exam_id).order_by(ExamItem.position)
-    )
+    }
+    # A pinned item is listed even before anyone answered it; a section lists the items
+    # it drew, each under the section's position.
+    keys = set(stats) | {(position, version_id) for position, version_id in session.execute(
+        select(ExamItem.position, ExamItem.item_version_id)
+        .where(ExamItem.exam_id == sitting.exam_id, ExamItem.item_version_id.is_not(None))
+    ).all() if version_id is not None}
+    titles = dict(session.execute(
+        select(ItemVersion.id, Item.title).join(Item, Item.id == ItemVersion.item_id)
+        .where(ItemVersion.id.in_({version_id for _p, version_id in keys}))).all())
     result = []
-    for position, version_id, title in rows:
-        graded, correct = stats.get(version_id, (0, 0))
-        result.append(QuestionSuccess(position, title, int(graded or 0), int(correct or 0)))
+    for position, version_id in sorted(keys, key=lambda k: (k[0] is None, k[0] or 0,
+                                                            titles.get(k[1], ""), k[1])):
+        graded, correct = stats.get((position, version_id), (0, 0))
+        result.append(QuestionSuccess(position if position is not None else -1,
+                                      titles.get(version_id, ""), graded, correct))
     return result

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ardoise.errors import Conflict, Invalid, NotFound
+from exam_engine.exams import question_count
 from exam_engine.models import (
     Attempt,
     AttemptSlot,
@@ -170,7 +171,7 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
             .group_by(AttemptSlot.attempt_id)
         ).all()
     )
-    total = session.scalar(select(func.count()).where(ExamItem.exam_id == sitting.exam_id)) or 0
+    total = question_count(session, sitting.exam_id)
     rows = []
     for person in candidates(session, sitting):
         attempt = attempts.get(person.id)

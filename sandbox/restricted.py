@@ -115,6 +115,39 @@ def run_restricted(
     return cast(JSON, json.loads(response["result_json"]))
 
 
+#: Most seeds one batch may run.
+MAX_BATCH = 1000
+
+
+def run_restricted_batch(
+    source: str,
+    seeds: list[int],
+    function: str = "generate",
+    limits: GuardLimits = DEFAULT_LIMITS,
+) -> list[JSON]:
+    """Like :func:`run_restricted` without arguments, once per seed, in one child process.
+
+    Each seed gets a fresh module namespace and its own seeded ``rng``, so the result for a
+    seed is the one :func:`run_restricted` gives for it. ``limits`` are per seed: the CPU
+    and wall-clock limits of the batch are scaled by the number of seeds (within the
+    guard's maxima), memory and result size are not. The first seed that fails fails the
+    batch; its :class:`RestrictedError` message names the seed.
+    """
+    if not function.isidentifier() or function.startswith("_"):
+        raise ValueError(f"not a function name teacher code may define: {function!r}")
+    if not 0 < len(seeds) <= MAX_BATCH or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"seeds must be 1 to {MAX_BATCH} integers")
+    count = len(seeds)
+    scaled = GuardLimits(cpu_seconds=min(60.0, limits.cpu_seconds * count),
+                         wall_seconds=min(120.0, limits.wall_seconds + limits.cpu_seconds * count),
+                         memory_mb=limits.memory_mb, result_bytes=limits.result_bytes)
+    request: dict[str, Any] = {"mode": "batch", "source": source, "function": function, "arguments": {},
+               "seeds": list(seeds), "seed": None}
+    response = _run_child(request, scaled)
+    return [cast(JSON, json.loads(text)) for text in response["results_json"]]
+
+
 def _run_child(request: dict[str, Any], limits: GuardLimits) -> dict[str, Any]:
     data = json.dumps({**request, "cpu_seconds": limits.cpu_seconds,
                        "memory_mb": limits.memory_mb, "result_bytes": limits.result_bytes},
@@ -141,7 +174,10 @@ def _run_child(request: dict[str, Any], limits: GuardLimits) -> dict[str, Any]:
     if response is not None:
         if response.get("ok"):
             return response
-        raise RestrictedError(response["code"], response["message"])
+        message = response["message"]
+        if "seed" in response:
+            message = f"seed {response['seed']}: {message}"
+        raise RestrictedError(response["code"], message)
     raise _failure(process.returncode, killed, err, limits)
 
 

@@ -397,6 +397,15 @@ def handle(request: Mapping[str, Any]) -> dict[str, Any]:
         return {"ok": True, "errors": errors}
     if code is None:
         return failure("forbidden" if policy_errors else "compile_error", "\n".join(errors))
+    if request["mode"] == "batch":
+        # One compile, then a fresh module namespace and generator per seed.
+        results = []
+        for seed in request["seeds"]:
+            outcome = execute(code, {**request, "seed": seed})
+            if not outcome.get("ok"):
+                return {**outcome, "seed": seed}
+            results.append(outcome["result_json"])
+        return {"ok": True, "results_json": results}
     return execute(code, request)
 
 

@@ -84,8 +84,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('item_version_id', 'seed', name=op.f('pk_item_variants'))
     )
     with op.batch_alter_table('attempt_slots', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('exam_position', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('variant_seed', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('variant', sa.JSON(none_as_null=True), nullable=True))
+    # The questions of attempts started before this revision came from fixed items only.
+    op.execute(
+        "UPDATE attempt_slots SET exam_position = (SELECT exam_items.position FROM exam_items "
+        "JOIN sittings ON sittings.exam_id = exam_items.exam_id "
+        "JOIN attempts ON attempts.sitting_id = sittings.id "
+        "WHERE attempts.id = attempt_slots.attempt_id "
+        "AND exam_items.item_version_id = attempt_slots.item_version_id "
+        "ORDER BY exam_items.position LIMIT 1)")
 
     with op.batch_alter_table('exam_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pool_id', sa.String(length=26), nullable=True))
@@ -120,6 +129,7 @@ def downgrade() -> None:
     with op.batch_alter_table('attempt_slots', schema=None) as batch_op:
         batch_op.drop_column('variant')
         batch_op.drop_column('variant_seed')
+        batch_op.drop_column('exam_position')
 
     op.drop_table('item_variants')
     with op.batch_alter_table('prepared_seeds', schema=None) as batch_op:

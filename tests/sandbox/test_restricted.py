@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.restricted import GuardLimits, RestrictedError, check_source, run_restricted
+from sandbox.restricted import (
+    GuardLimits,
+    RestrictedError,
+    check_source,
+    run_restricted,
+    run_restricted_batch,
+)
 from sandbox.restricted_child import ForbiddenAccess, guarded_getattr
 
 REFUSED = {"forbidden", "compile_error", "runtime_error"}
@@ -460,3 +466,41 @@ def test_the_runtime_guard_refuses_str_subclass_names() -> None:
 
     with pytest.raises(ForbiddenAccess):
         guarded_getattr([], Name("__class__"))
+
+
+BATCH = """
+counter = []
+
+def generate():
+    counter.append(1)  # module state: a fresh namespace per seed keeps this at one
+    return {"a": rng.randint(1, 10 ** 6), "calls": len(counter)}
+"""
+
+
+def test_a_batch_gives_each_seed_what_a_single_run_gives() -> None:
+    seeds = [3, 1, 4, 1, 5]
+    batch = run_restricted_batch(BATCH, seeds)
+    assert batch == [run_restricted(BATCH, seed=s) for s in seeds]
+    assert all(r["calls"] == 1 for r in batch)  # type: ignore[index,call-overload]
+    assert len({r["a"] for r in batch}) == 4  # type: ignore[index,call-overload]
+
+
+def test_a_batch_names_the_seed_that_failed() -> None:
+    source = "def generate():\n    a = rng.randint(0, 1)\n    return {'x': 1 // a}\n"
+    failing = next(s for s in range(100) if run_restricted(
+        "def generate():\n    return rng.randint(0, 1)", seed=s) == 0)
+    with pytest.raises(RestrictedError) as caught:
+        run_restricted_batch(source, [failing])
+    assert caught.value.code == "runtime_error"
+    assert caught.value.message.startswith(f"seed {failing}: ")
+
+
+def test_a_batch_limits_its_seeds_and_its_time() -> None:
+    with pytest.raises(ValueError):
+        run_restricted_batch("def generate():\n    return 1", [])
+    with pytest.raises(ValueError):
+        run_restricted_batch("def generate():\n    return 1", [True])  # type: ignore[list-item]
+    with pytest.raises(RestrictedError) as caught:
+        run_restricted_batch("def generate():\n    while True:\n        pass", [1, 2],
+                             limits=GuardLimits(cpu_seconds=0.2, wall_seconds=5))
+    assert caught.value.code == "time_limit"
