@@ -9,6 +9,7 @@ from ardoise.clock import utcnow
 from ardoise.worker import code_runs  # noqa: F401 - registers ardoise.run_code with the worker
 from ardoise.worker.context import database
 from exam_engine.grading import grade_attempt as grade_attempt_service
+from exam_engine.preparation import prepare_sitting as prepare_sitting_service
 from item_bank.bulk_import import run_import
 
 
@@ -18,6 +19,15 @@ def grade_attempt(attempt_id: str) -> None:
     """Auto-grade the objective items of a submitted attempt (idempotent)."""
     with database().session() as session:
         grade_attempt_service(session, attempt_id, utcnow())
+
+
+@celery.task(name="ardoise.prepare_sitting", acks_late=True, max_retries=5,
+             autoretry_for=(ConnectionError,), retry_backoff=True)
+def prepare_sitting(sitting_id: str) -> None:
+    """Draw the questions and generate the variants of a sitting's candidates ahead of its
+    start (idempotent: seeds already chosen are kept)."""
+    with database().session() as session:
+        prepare_sitting_service(session, sitting_id)
 
 
 @celery.task(name="ardoise.import_items", acks_late=True)
