@@ -79,16 +79,26 @@ class Band:
             (self.high is None or difficulty <= self.high)
 
 
-def eligible(session: Session, pool: ItemPool, band: Band) -> list[tuple[str, int]]:
-    """(item id, latest version number) of the pool's published items in the band, by id."""
+def _published(session: Session, pool: ItemPool) -> list[tuple[str, int, int | None]]:
+    """(item id, latest version number, difficulty) of the pool's published items, by id."""
     query = select(Item.id, Item.latest_version, Item.tags, Item.difficulty).where(
         Item.organisation_id == pool.organisation_id, Item.status == ItemStatus.PUBLISHED)
     if pool.bank_id is not None:
         query = query.where(Item.bank_id == pool.bank_id)
     wanted = set(pool.tags)
-    return sorted((item_id, number) for item_id, number, tags, difficulty
-                  in session.execute(query)
-                  if wanted <= set(tags or ()) and band.admits(difficulty))
+    return sorted((item_id, number, difficulty) for item_id, number, tags, difficulty
+                  in session.execute(query) if wanted <= set(tags or ()))
+
+
+def eligible(session: Session, pool: ItemPool, band: Band) -> list[tuple[str, int]]:
+    """(item id, latest version number) of the pool's published items in the band, by id."""
+    return [(item_id, number) for item_id, number, difficulty in _published(session, pool)
+            if band.admits(difficulty)]
+
+
+def eligible_with_difficulty(session: Session, pool: ItemPool) -> list[tuple[str, int | None]]:
+    """(item id, difficulty) of every published item of the pool: what sections can draw."""
+    return [(item_id, difficulty) for item_id, _n, difficulty in _published(session, pool)]
 
 
 def draw(

@@ -75,9 +75,11 @@ def _format(value: int | float | str | bool, lang: str | None) -> str:
 def _substitute(value: Any, params: Params, lang: str | None) -> Any:
     if isinstance(value, str):
         whole = PLACEHOLDER.fullmatch(value.strip())
-        if whole and lang is None:
-            return _param(params, whole.group(1))
-        return PLACEHOLDER.sub(lambda m: _format(_param(params, m.group(1)), lang), value)
+        if whole and lang is None and whole.group(1) in params:
+            return params[whole.group(1)]
+        # A name that is no parameter stays as written: inline-choice gaps use these braces.
+        return PLACEHOLDER.sub(lambda m: _format(params[m.group(1)], lang)
+                               if m.group(1) in params else m.group(0), value)
     if isinstance(value, dict):
         bilingual = bool(value) and set(value) <= set(LANGUAGES)
         return {k: _substitute(v, params, k if bilingual else lang) for k, v in value.items()}
@@ -86,10 +88,21 @@ def _substitute(value: Any, params: Params, lang: str | None) -> Any:
     return value
 
 
-def _param(params: Params, name: str) -> int | float | str | bool:
-    if name not in params:
-        raise Invalid("item_invalid", field=GENERATOR, detail=f"unknown parameter {name}")
-    return params[name]
+def _placeholders(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(PLACEHOLDER.findall(value))
+    if isinstance(value, dict):
+        return {n for v in value.values() for n in _placeholders(v)}
+    if isinstance(value, list):
+        return {n for v in value for n in _placeholders(v)}
+    return set()
+
+
+def unknown_placeholders(content: Content, params: Params) -> set[str]:
+    """Placeholders naming neither a parameter nor one of the item's own gaps."""
+    gaps = {str(g.get("id")) for g in content.get("gaps") or () if isinstance(g, dict)}
+    used = _placeholders({k: v for k, v in content.items() if k != GENERATOR})
+    return used - set(params) - gaps
 
 
 def instantiate(content: Content, params: Params) -> Content:
@@ -137,6 +150,10 @@ def validate_parametrised(
         raise Invalid("item_invalid", field=GENERATOR, detail="\n".join(errors))
     kind = registry.get(item_type)
     for seed, params in zip(CHECK_SEEDS, generate(source, list(CHECK_SEEDS)), strict=True):
+        unknown = unknown_placeholders(content, params)
+        if unknown:
+            raise Invalid("item_invalid", field=GENERATOR,
+                          detail=f"unknown parameters: {', '.join(sorted(unknown))}")
         try:
             kind.validate(instantiate(content, params))
         except Invalid as error:
@@ -270,14 +287,11 @@ def variant_for(
     raise Invalid("item_variant_failed")
 
 
-def preview_variants(
-    item_type: str, content: Content, count: int = 3, first_seed: int = 1,
-    registry: ItemTypeRegistry | None = None,
-) -> list[tuple[int, Content]]:
-    """Several variants of a (not yet saved) parametrised content, validated, for preview."""
-    registry = registry or default_registry()
-    source = str(content.get(GENERATOR) or "")
+def preview_params(content: Content, count: int = 3, first_seed: int = 1) -> list[
+        tuple[int, Params]]:
+    """The parameters of ``count`` variants of parametrised content, seeds from
+    ``first_seed`` on: what its author previews."""
+    if not 0 < count <= 20 or not 0 < first_seed < 2 ** 31 - count:
+        raise Invalid("item_invalid", field=GENERATOR)
     seeds = list(range(first_seed, first_seed + count))
-    kind = registry.get(item_type)
-    return [(seed, kind.validate(instantiate(content, params)))
-            for seed, params in zip(seeds, generate(source, seeds), strict=True)]
+    return list(zip(seeds, generate(str(content.get(GENERATOR) or ""), seeds), strict=True))

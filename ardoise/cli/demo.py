@@ -108,6 +108,8 @@ def seed_demo(database: Database) -> str:
                                         OrgKind.SCHOOL, board, source_id="demo-school")
         _person(session, "admin", "Alex", "Administrateur", Role.ADMIN, board)
         teacher = _person(session, "enseignant", "Marie", "Lemieux", Role.TEACHER, school)
+        # A colleague: nobody reviews their own question, so a school needs two.
+        _person(session, "enseignant2", "Luc", "Gagnon", Role.TEACHER, school)
         _person(session, "surveillant", "Paul", "Surveillant", Role.PROCTOR, school)
         _person(session, "correcteur", "Julie", "Correctrice", Role.GRADER, school)
         klass = session.scalar(select(SchoolClass).where(SchoolClass.code == "MAT4-01",

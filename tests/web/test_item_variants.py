@@ -1,0 +1,85 @@
+"""Authoring a parametrised item: its generator, the preview of several variants, errors."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from ardoise.db import Database
+from item_bank import variants
+from item_bank.models import Item, ItemVersion
+from tests.conftest import Auth
+from tests.factories import School
+from tests.web.test_item_authoring import open_form
+
+GENERATOR = ("def generate():\n    a = rng.randint(11, 99)\n    b = rng.randint(11, 99)\n"
+             "    return {'a': a, 'b': b, 'somme': a + b}\n")
+FORM = {"stem_fr": "Combien font {{a}} + {{b}} ?", "stem_en": "What is {{a}} + {{b}}?",
+        "answer": "{{somme}}", "tolerance": "0", "tolerance_mode": "absolute", "points": "2",
+        "generator": GENERATOR}
+
+
+def variant_articles(page: str) -> list[str]:
+    return re.findall(r'<article class="variant".*?</article>', page, re.S)
+
+
+def test_the_preview_shows_three_variants_with_their_numbers(
+        auth: Auth, client: FlaskClient, world: School) -> None:
+    token = open_form(auth, client, world, "numeric")
+    page = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "numeric", "action": "preview", **FORM})
+    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    shown = variant_articles(text)
+    assert len(shown) == 3
+    for seed, article in zip((1, 2, 3), shown, strict=True):
+        params = variants.generate(GENERATOR, [seed])[0]
+        assert f"Combien font {params['a']} + {params['b']} ?" in article
+        assert f"What is {params['a']} + {params['b']}?" in article
+        # The author sees the parameters, the answer among them.
+        assert re.search(rf"<code>somme</code></dt><dd>{params['somme']}</dd>", article)
+        assert "{{" not in article
+    # The form keeps the generator for the save.
+    assert "rng.randint(11, 99)" in text
+
+    others = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "numeric", "variant_start": "4", **FORM})
+    assert others.status_code == 200
+    later = variant_articles(html.unescape(others.get_data(as_text=True)))
+    assert [re.findall(r'id="variant(\d+)-heading"', a) for a in later] == [["4"], ["5"], ["6"]]
+
+
+def test_saving_stores_the_generator_and_the_item_page_previews_variants(
+        auth: Auth, client: FlaskClient, app_db: Database, world: School) -> None:
+    token = open_form(auth, client, world, "numeric")
+    saved = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "numeric", "title": "Somme", **FORM})
+    assert saved.status_code == 302, html.unescape(saved.get_data(as_text=True))
+    with app_db.session() as session:
+        item = session.scalar(select(Item).where(Item.title == "Somme"))
+        assert item is not None
+        version = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id))
+        assert version is not None
+        assert version.content["answer"] == "{{somme}}"
+        assert version.content["generator"].startswith("def generate():")
+    page = html.unescape(client.get(f"/teacher/items/{item.id}").get_data(as_text=True))
+    assert len(variant_articles(page)) == 3
+
+
+def test_a_broken_generator_keeps_the_form_and_says_why(
+        auth: Auth, client: FlaskClient, app_db: Database, world: School) -> None:
+    token = open_form(auth, client, world, "numeric")
+    broken = GENERATOR.replace("a + b", "a + c")
+    page = client.post("/teacher/items/new", data={
+        "csrf_token": token, "type": "numeric", "title": "Cassé", **FORM,
+        "generator": broken})
+    assert page.status_code == 422
+    text = html.unescape(page.get_data(as_text=True))
+    assert "champ : générateur" in text
+    assert "NameError" in text and "Line 4" in text  # Python's own words, with the line
+    assert "a + c" in text and 'aria-invalid="true"' in text
+    with app_db.session() as session:
+        assert session.scalar(select(Item).where(Item.title == "Cassé")) is None
