@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ardoise.errors import Invalid, NotFound
 from item_bank.models import Item, ItemVersion
 from item_bank.registry import ItemTypeRegistry, default_registry
+from item_bank.rich_text import require_alt_text_in
 from item_bank.search import index_item
 
 
@@ -24,6 +25,7 @@ def create_item(
     ``source_id`` names it in the file it was imported from (unique in its bank)."""
     registry = registry or default_registry()
     clean = registry.get(item_type).validate(content)
+    require_alt_text_in(clean)
     title = title.strip()
     if not title or len(title) > 200:
         raise Invalid("item_invalid", field="title")
@@ -52,6 +54,7 @@ def revise_item(
     if item is None:
         raise NotFound("item_not_found")
     clean = registry.get(item.item_type).validate(content)
+    require_alt_text_in(clean)
     if title is not None and title.strip():
         item.title = title.strip()[:200]
     if item.status in ("reviewed", "published"):  # a changed item is reviewed again

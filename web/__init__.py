@@ -17,6 +17,7 @@ from web.api import bp as api_bp
 from web.api.items import bp as api_items_bp
 from web.auth import bp as auth_bp
 from web.marking import bp as marking_bp
+from web.media import bp as media_bp
 from web.student import bp as student_bp
 from web.teacher import bp as teacher_bp
 
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     app.register_blueprint(student_bp)
     app.register_blueprint(teacher_bp)
     app.register_blueprint(marking_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_items_bp)

@@ -16,6 +16,7 @@ from exam_engine.attempts import AttemptRefused
 from exam_engine.grading import released_result
 from exam_engine.models import Attempt, AttemptSlot, AttemptState
 from exam_engine.sittings import get_sitting
+from item_bank.rich_text import payload_html
 from student_records.models import Person
 from web.access import may_read_attempt
 
@@ -64,7 +65,8 @@ def attempt_view(session: Session, attempt: Attempt, *, with_slots: bool = False
     }
     if with_slots:
         view["slots"] = [
-            {"slot": s.slot, "item_type": s.item_type, "points": s.points, "render": s.render}
+            {"slot": s.slot, "item_type": s.item_type, "points": s.points,
+             "render": payload_html(s.render)}
             for s in attempts.render_slots(session, attempt, slots=slots)
         ]
     return view

@@ -49,6 +49,9 @@ MESSAGES = {
     "item_review_own": lazy_gettext("Nobody reviews their own question."),
     "image_alt_missing": lazy_gettext("Every image needs a text alternative (field: "
                                       "%(field)s)."),
+    "media_empty": lazy_gettext("Choose an image file to add."),
+    "media_too_large": lazy_gettext("An image has at most %(max)s MB."),
+    "media_kind": lazy_gettext("Only PNG, JPEG, GIF and WebP images can be added."),
     "pattern_invalid": lazy_gettext("The regular expression “%(pattern)s” is not valid (near "
                                     "character %(position)s)."),
     "pattern_too_long": lazy_gettext("A regular expression has at most %(max)s characters "
@@ -100,6 +103,13 @@ FIELD_NAMES = {
     "class_id": lazy_gettext("class"),
     "candidates": lazy_gettext("students"),
     "exam_empty": lazy_gettext("the exam has no questions"),
+    "text": lazy_gettext("text with blanks"),
+    "passage": lazy_gettext("passage"),
+    "premises": lazy_gettext("items to match"),
+    "responses": lazy_gettext("matches"),
+    "gaps": lazy_gettext("blanks"),
+    "rubric": lazy_gettext("rubric"),
+    "file": lazy_gettext("file"),
     "organisation": lazy_gettext("organisation"),
     "role": lazy_gettext("role"),
     "difficulty": lazy_gettext("difficulty"),

@@ -101,7 +101,10 @@ def shuffled_options(content: Content, seed: int | None) -> list[dict[str, Any]]
 
 STEM_SCHEMA = {
     "type": "object",
-    "description": "Text per language (fr, en); at least one is present.",
+    "description": "Text per language (fr, en); at least one is present. Sent to a browser "
+                   "as sanitised HTML made from the item's Markdown (a choice's text without "
+                   "its paragraph), math as TeX in span.math.inline, span.math.display or "
+                   "div.math.block, images as /media/ URLs.",
     "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
 }
 OPTION_SCHEMA = {

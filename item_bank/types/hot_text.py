@@ -44,7 +44,7 @@ class HotText(ItemType):
         "properties": {
             "stem": STEM_SCHEMA,
             "passage": {"type": "object", "description": "per language (fr, en): the passage "
-                        "as plain runs and selectable spans",
+                        "as runs and selectable spans, each text sanitised inline HTML",
                         "additionalProperties": {"type": "array", "items": SEGMENT_SCHEMA}},
             "max_selections": {"type": "integer"},
         },

@@ -37,8 +37,8 @@ class InlineChoice(ItemType):
         "required": ["text", "gaps"],
         "properties": {
             "stem": STEM_SCHEMA,
-            "text": {**STEM_SCHEMA, "description": "Text per language; each gap appears once "
-                                                   "as {{gap_id}}."},
+            "text": {**STEM_SCHEMA, "description": "Text per language, sent as sanitised "
+                     "HTML; each gap appears once as {{gap_id}} in the HTML's text."},
             "gaps": {"type": "array", "items": {
                 "type": "object", "required": ["id", "options"],
                 "properties": {"id": {"type": "string"},

@@ -18,3 +18,7 @@ def test_openapi_lists_the_render_and_response_of_every_registered_type(
         assert schemas[f"Response_{name}"] == registry.get(name).response_schema
     documented = {v["properties"]["item_type"]["const"] for v in schemas["Slot"]["oneOf"]}
     assert documented == set(registry.names())
+    # Texts reach a browser as sanitised HTML (item_bank.rich_text.payload_html).
+    stem = schemas["Render_single_choice"]["properties"]["stem"]
+    assert "sanitised HTML" in stem["description"]
+    assert "{{gap_id}}" in schemas["Render_inline_choice"]["properties"]["text"]["description"]

@@ -1,21 +1,27 @@
 """The student's view of an item, rendered on the server for the authoring pages.
 
-It is built from the type's ``render()`` payload, the very payload a student's browser
-receives, so a preview cannot show any part of the key. Its markup and interface strings
+It is built from the type's ``render()`` payload with its texts as safe HTML
+(``item_bank.rich_text.payload_html``), the very payload a student's browser receives, so
+a preview cannot show any part of the key. Its markup and interface strings
 follow the exam page (``static/src/questions.js`` and ``parts.js``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import force_locale
+from markupsafe import Markup
 
+from item_bank.rich_text import payload_html
 from item_bank.types.base import Content, ItemType
 from item_bank.types.inline_choice import GAP_MARKER
 from web.student.views import exam_strings
 
+#: A tag of sanitised HTML (attribute values there have ``>`` escaped): never split.
+TAG = re.compile(r"(<[^>]*>)")
 # Types that shuffle show the order this seed gives: the same on every preview.
 PREVIEW_SEED = 20260501
 LANGUAGES = ("fr", "en")
@@ -39,6 +45,14 @@ class StudentView:
         """The text in this language, falling back to the other one, like the exam page."""
         return pick_text(value, self.lang)
 
+    def html(self, value: Any) -> Markup:
+        """The text in this language as HTML (sanitised by ``payload_html``)."""
+        return Markup(pick_text(value, self.lang))  # noqa: S704 - sanitised HTML
+
+    def plain(self, value: Any) -> str:
+        """The text in this language without markup: for a list's options and labels."""
+        return Markup(pick_text(value, self.lang)).striptags()  # noqa: S704
+
     def t(self, key: str, **params: Any) -> str:
         text = self.strings.get(key, key)
         for name, value in params.items():
@@ -59,19 +73,37 @@ class StudentView:
         return False
 
     def cloze(self) -> list[dict[str, Any]]:
-        """The inline-choice text as plain runs and gaps (``{"text"}`` or ``{"gap", "n"}``)."""
-        text = self.text(self.render.get("text"))
+        """The inline-choice text as HTML runs and gaps (``{"html"}`` or ``{"gap", "n"}``).
+
+        Gap markers are looked for in the text between tags only; a gap whose marker is
+        not there (written inside an image's description) comes at the end. The runs are
+        pieces of one HTML document: drawn in order, they close every tag they open."""
+        html = self.text(self.render.get("text"))
         gaps = {str(g["id"]): g for g in self.render.get("gaps", [])}
         parts: list[dict[str, Any]] = []
-        at, seen = 0, 0
-        for match in GAP_MARKER.finditer(text):
-            parts.append({"text": text[at:match.start()]})
-            at = match.end()
-            gap = gaps.get(match.group(1))
-            if gap is not None:
-                seen += 1
-                parts.append({"gap": gap, "n": seen})
-        parts.append({"text": text[at:]})
+        run: list[str] = []
+        placed: set[str] = set()
+        for piece in TAG.split(html):
+            if piece.startswith("<"):
+                run.append(piece)
+                continue
+            at = 0
+            for match in GAP_MARKER.finditer(piece):
+                gap = gaps.get(match.group(1))
+                if gap is None or match.group(1) in placed:
+                    continue
+                run.append(piece[at:match.start()])
+                parts.append({"html": Markup("".join(run))})  # noqa: S704 - sanitised
+                run = []
+                placed.add(match.group(1))
+                parts.append({"gap": gap, "n": len(placed)})
+                at = match.end()
+            run.append(piece[at:])
+        parts.append({"html": Markup("".join(run))})  # noqa: S704 - sanitised
+        for gap_id, gap in gaps.items():
+            if gap_id not in placed:
+                placed.add(gap_id)
+                parts.append({"gap": gap, "n": len(placed)})
         return parts
 
     def passage(self) -> list[dict[str, str]]:
@@ -101,7 +133,7 @@ def number_text(value: float, lang: str) -> str:
 
 def student_views(item_type: ItemType, clean: Content) -> list[StudentView]:
     """The French and English student views of validated content."""
-    payload = item_type.render(clean, seed=PREVIEW_SEED)
+    payload = payload_html(item_type.render(clean, seed=PREVIEW_SEED))
     points = float(clean.get("points", 1))
     shuffled = item_type.name in SHUFFLING_TYPES and bool(clean.get("shuffle", True))
     views = []

@@ -1,15 +1,51 @@
 // Answer widgets of the item types made of several parts: inline choice, matching,
 // ordering, hot text, and the essay box. Each widget exposes
 // { node, inputs, read(), write(response) } and calls `changed(typing)` on a change.
-// Item texts are plain text: they only reach the page through textContent.
+// Item texts arrive as HTML the server sanitised (item_bank.rich_text.payload_html): they
+// go in through math.js (which typesets their math); inside a <select> only their words.
 
 import { el } from "./dom.js";
+import { plainText, richFragment, setRichHtml, typeset } from "./math.js";
 import { pickText } from "./strings.js";
 
 const GAP_MARKER = /\{\{\s*([A-Za-z0-9_-]{1,40})\s*\}\}/g;
 
 function optionText(option, lang) {
+  return plainText(pickText(option.text, lang));
+}
+
+function optionHtml(option, lang) {
   return pickText(option.text, lang);
+}
+
+/** A stem block (div.stem) with its HTML. */
+function stemNode(id, html) {
+  return setRichHtml(el("div", { className: "stem", id }), html);
+}
+
+/**
+ * Put a select in place of each `{{gap}}` marker found in the text of `root` (markers in
+ * attributes are not text: their gaps go at the end). Returns the gap ids in page order.
+ */
+function placeGaps(root, makeSelect) {
+  const placed = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node);
+  for (const node of texts) {
+    const text = node.nodeValue;
+    const pieces = [];
+    let at = 0;
+    for (const match of text.matchAll(GAP_MARKER)) {
+      const select = makeSelect(match[1], placed.length + 1);
+      if (!select) continue;
+      placed.push(match[1]);
+      pieces.push(text.slice(at, match.index), select);
+      at = match.index + match[0].length;
+    }
+    if (pieces.length) node.replaceWith(...pieces, text.slice(at));
+  }
+  return placed;
 }
 
 function selectOf(id, options, ctx, attrs, onChange) {
@@ -33,26 +69,24 @@ function inlineChoice(prefix, render, ctx, changed) {
   const { t, lang } = ctx;
   const gaps = Array.isArray(render.gaps) ? render.gaps : [];
   const byId = new Map(gaps.map((gap) => [String(gap.id), gap]));
-  const text = pickText(render.text, lang);
   const selects = new Map();
-  const body = el("p", { className: "cloze", id: `${prefix}-stem` });
-  let at = 0;
-  let n = 0;
-  for (const match of text.matchAll(GAP_MARKER)) {
-    body.append(text.slice(at, match.index));
-    at = match.index + match[0].length;
-    const gap = byId.get(match[1]);
-    if (!gap || selects.has(gap.id)) continue;
-    n += 1;
+  const body = setRichHtml(el("div", { className: "cloze", id: `${prefix}-stem` }), pickText(render.text, lang));
+  const makeSelect = (gapId, n) => {
+    const gap = byId.get(gapId);
+    if (!gap || selects.has(String(gap.id))) return null;
     const select = selectOf(`${prefix}-gap-${gap.id}`, gap.options ?? [], ctx,
       { "aria-label": t("gap_n", { n }), "data-gap": String(gap.id) }, () => changed(false));
     selects.set(String(gap.id), select);
-    body.append(select);
+    return select;
+  };
+  placeGaps(body, makeSelect);
+  for (const gap of gaps) {
+    const select = makeSelect(String(gap.id), selects.size + 1);
+    if (select) body.append(" ", select);
   }
-  body.append(text.slice(at));
   const stem = pickText(render.stem, lang);
   const node = el("div", { className: "answer answer-inline-choice" },
-    stem ? el("p", { className: "stem", text: stem }) : null, body);
+    stem ? setRichHtml(el("div", { className: "stem" }), stem) : null, body);
   return {
     node,
     inputs: [...selects.values()],
@@ -78,11 +112,11 @@ function matching(prefix, render, ctx, changed) {
       "aria-labelledby": `${id} ${prefix}-stem` }, () => changed(false));
     selects.set(String(premise.id), select);
     return el("li", { className: "match-row" },
-      el("label", { for: `${id}-select`, id, className: "match-premise", text: optionText(premise, lang) }),
+      setRichHtml(el("label", { for: `${id}-select`, id, className: "match-premise" }), optionHtml(premise, lang)),
       select);
   });
   const node = el("div", { className: "answer answer-matching" },
-    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    stemNode(`${prefix}-stem`, pickText(render.stem, lang)),
     el("ul", { className: "match-list" }, rows));
   return {
     node,
@@ -101,7 +135,8 @@ function matching(prefix, render, ctx, changed) {
 
 function ordering(prefix, render, ctx, changed) {
   const { t, lang } = ctx;
-  const items = (render.items ?? []).map((item) => ({ id: String(item.id), text: optionText(item, lang) }));
+  const items = (render.items ?? []).map((item) => ({ id: String(item.id), text: optionText(item, lang),
+    html: optionHtml(item, lang) }));
   const shown = items.map((item) => item.id);
   let order = [...shown];
   let touched = false; // the shown order is not an answer until the student acts on it
@@ -117,7 +152,7 @@ function ordering(prefix, render, ctx, changed) {
       on: { click: () => move(item.id, 1, "down") } });
     inputs.push(up, down);
     return [item.id, { node: el("li", { className: "order-item", "data-item": item.id },
-      el("span", { className: "order-text", text: item.text }), el("span", { className: "order-buttons" }, up, down)),
+      setRichHtml(el("span", { className: "order-text" }), item.html), el("span", { className: "order-buttons" }, up, down)),
     up, down }];
   }));
   const keep = el("button", { type: "button", className: "order-keep", text: t("order_keep"),
@@ -152,7 +187,7 @@ function ordering(prefix, render, ctx, changed) {
 
   draw();
   const node = el("div", { className: "answer answer-ordering" },
-    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    stemNode(`${prefix}-stem`, pickText(render.stem, lang)),
     el("p", { className: "hint", text: t("order_hint") }), list, keep, status);
   return {
     node,
@@ -180,15 +215,16 @@ function hotText(prefix, render, ctx, changed) {
   const passage = el("p", { className: "hot-passage", "aria-labelledby": `${prefix}-stem` });
   for (const segment of segments) {
     if (segment.id === undefined) {
-      passage.append(String(segment.text ?? ""));
+      passage.append(richFragment(segment.text));
       continue;
     }
     const id = String(segment.id);
-    const button = el("button", { type: "button", className: "hot-span", "aria-pressed": "false",
-      "data-span": id, text: String(segment.text ?? ""), on: { click: () => toggle(id) } });
+    const button = setRichHtml(el("button", { type: "button", className: "hot-span", "aria-pressed": "false",
+      "data-span": id, on: { click: () => toggle(id) } }), segment.text);
     spans.set(id, button);
     passage.append(button);
   }
+  typeset(passage);
   const selectedCount = () => [...spans.values()].filter((b) => b.getAttribute("aria-pressed") === "true").length;
 
   function toggle(id) {
@@ -204,7 +240,7 @@ function hotText(prefix, render, ctx, changed) {
   }
 
   const node = el("div", { className: "answer answer-hot-text" },
-    el("p", { className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    stemNode(`${prefix}-stem`, pickText(render.stem, lang)),
     Number.isFinite(max) ? el("p", { className: "hint", text: t("select_up_to", { n: max }) }) : null,
     passage, status);
   return {
@@ -236,7 +272,7 @@ function extendedText(prefix, render, ctx, changed, onFlush) {
   showCount();
   const words = Number.isInteger(render.expected_words) ? render.expected_words : null;
   const node = el("div", { className: "answer answer-essay" },
-    el("label", { for: id, className: "stem", id: `${prefix}-stem`, text: pickText(render.stem, lang) }),
+    setRichHtml(el("label", { for: id, className: "stem", id: `${prefix}-stem` }), pickText(render.stem, lang)),
     words ? el("p", { className: "hint", text: t("expected_words", { n: words }) }) : null,
     box, count);
   return {

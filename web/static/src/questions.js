@@ -1,8 +1,11 @@
 // One question on the page: its markup, and reading/writing its response in
 // the shapes the server accepts (see the item types in ARCHITECTURE.md).
-// Item texts are plain text: they only ever reach the page through textContent.
+// Item texts (stem, choices) arrive as HTML the server sanitised on the way out
+// (item_bank.rich_text.payload_html) and go through setRichHtml, which typesets their
+// math; everything the student types only ever reaches the page through textContent.
 
 import { el } from "./dom.js";
+import { setRichHtml } from "./math.js";
 import { buildPart } from "./parts.js";
 import { pickText } from "./strings.js";
 
@@ -16,7 +19,7 @@ function formatPoints(points, lang) {
 
 function choiceOptions(slotData, t) {
   if (slotData.item_type === "true_false") {
-    return [{ id: "true", text: t("true") }, { id: "false", text: t("false") }];
+    return [{ id: "true", text: t("true"), plain: true }, { id: "false", text: t("false"), plain: true }];
   }
   return (slotData.render?.options ?? []).map((option) => ({ id: String(option.id), text: option.text }));
 }
@@ -72,11 +75,13 @@ export class Question {
         const input = el("input", { type: multiple ? "checkbox" : "radio", name: prefix, id, value: option.id,
           on: { change: () => this.changed(false) } });
         this.inputs.push(input);
-        return el("div", { className: "option" }, input,
-          el("label", { for: id, text: typeof option.text === "string" ? option.text : pickText(option.text, this.ctx.lang) }));
+        const label = el("label", { for: id });
+        if (option.plain) label.textContent = option.text;
+        else setRichHtml(label, typeof option.text === "string" ? option.text : pickText(option.text, this.ctx.lang));
+        return el("div", { className: "option" }, input, label);
       });
       const fieldset = el("fieldset", { className: `answer answer-${multiple ? "checkboxes" : "radios"}` },
-        el("legend", { className: "stem", id: `${prefix}-stem`, text: this.stemText }),
+        setRichHtml(el("legend", { className: "stem", id: `${prefix}-stem` }), this.stemText),
         el("div", { className: "options" }, options));
       if (multiple) return fieldset;
       // A radio cannot be unticked by itself; "null clears the answer".
@@ -116,7 +121,7 @@ export class Question {
       input.setAttribute("aria-describedby", `${prefix}-title ${unitId}`);
     }
     return el("div", { className: `answer answer-${this.type === "numeric" ? "numeric" : "text"}` },
-      el("label", { for: id, className: "stem", id: `${prefix}-stem`, text: this.stemText }),
+      setRichHtml(el("label", { for: id, className: "stem", id: `${prefix}-stem` }), this.stemText),
       row);
   }
 
