@@ -40,6 +40,14 @@ MESSAGES = {
                                  "two decimals."),
     "mark_points_range": lazy_gettext("The points must be between 0 and %(max)s."),
     "mark_comment_too_long": lazy_gettext("A comment has at most %(max)s characters."),
+    # File-upload questions.
+    "upload_wrong_slot": lazy_gettext("This question does not take a file."),
+    "upload_empty": lazy_gettext("Choose a file that is not empty."),
+    "upload_too_big": lazy_gettext("This file is too large: at most %(max)s MB."),
+    "upload_wrong_kind": lazy_gettext("This kind of file is not accepted here. Accepted: "
+                                      "%(kinds)s."),
+    "upload_limit_invalid": lazy_gettext("The largest file accepted is a size of at most "
+                                         "%(max)s MB (field: %(field)s)."),
     # Authoring and records.
     "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
     "unknown_item_type": lazy_gettext("Unknown question type."),
@@ -71,6 +79,18 @@ MESSAGES = {
     "import_invalid_form": lazy_gettext("The import is incomplete or wrong (field: "
                                         "%(field)s)."),
     "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),
+    "exam_item_retired": lazy_gettext("The question “%(title)s” is retired: it cannot be "
+                                      "added to an exam."),
+    "exam_item_unpublished": lazy_gettext("The question “%(title)s” belongs to a confidential "
+                                          "bank and is not published yet: it cannot be added "
+                                          "to an exam."),
+    "pool_too_small": lazy_gettext("The pool “%(pool)s” has %(available)s published questions "
+                                   "in this difficulty band; the section draws %(count)s."),
+    "pool_invalid": lazy_gettext("The pool is incomplete or wrong (field: %(field)s)."),
+    "pool_exists": lazy_gettext("A pool named “%(name)s” already exists."),
+    "pool_not_found": lazy_gettext("Pool not found."),
+    "item_variant_failed": lazy_gettext("A question of this exam could not be prepared for "
+                                        "you. Tell your teacher or proctor."),
     "sitting_invalid": lazy_gettext("The sitting is incomplete or wrong (field: %(field)s)."),
     "invalid_username": lazy_gettext("A username is one word of at most 100 characters."),
     "username_taken": lazy_gettext("The username %(username)s is already taken."),
@@ -103,6 +123,10 @@ FIELD_NAMES = {
     "class_id": lazy_gettext("class"),
     "candidates": lazy_gettext("students"),
     "exam_empty": lazy_gettext("the exam has no questions"),
+    "organisation": lazy_gettext("organisation"),
+    "role": lazy_gettext("role"),
+    "difficulty": lazy_gettext("difficulty"),
+    "language": lazy_gettext("language"),
     "text": lazy_gettext("text with blanks"),
     "passage": lazy_gettext("passage"),
     "premises": lazy_gettext("items to match"),
@@ -110,10 +134,12 @@ FIELD_NAMES = {
     "gaps": lazy_gettext("blanks"),
     "rubric": lazy_gettext("rubric"),
     "file": lazy_gettext("file"),
-    "organisation": lazy_gettext("organisation"),
-    "role": lazy_gettext("role"),
-    "difficulty": lazy_gettext("difficulty"),
-    "language": lazy_gettext("language"),
+    "generator": lazy_gettext("generator"),
+    "draw_count": lazy_gettext("number of questions drawn"),
+    "pool": lazy_gettext("pool"),
+    "tags": lazy_gettext("tags"),
+    "name": lazy_gettext("name"),
+    "bank": lazy_gettext("bank"),
 }
 
 

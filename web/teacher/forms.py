@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from werkzeug.datastructures import MultiDict
 
+from item_bank.types.file_upload import SERVER_MAX_BYTES
 from item_bank.types.hot_text import segments
 
 # Server-side forms without scripts: a fixed number of rows, empty rows are left out.
@@ -24,7 +25,7 @@ ORDER_ROWS = 6
 # its authors need its own page, and a form made of these fields would only fail.
 AUTHORED_TYPES = (
     "single_choice", "multiple_response", "true_false", "numeric", "short_text",
-    "inline_choice", "matching", "ordering", "hot_text", "extended_text",
+    "inline_choice", "matching", "ordering", "hot_text", "extended_text", "file_upload",
 )
 
 ROWS = {"option_rows": OPTION_ROWS, "gap_rows": GAP_ROWS, "gap_option_rows": GAP_OPTION_ROWS,
@@ -46,6 +47,8 @@ PART_FIELD_NAMES = {
     "max_length": lazy_gettext("longest answer"),
     "expected_words": lazy_gettext("expected length"),
     "rubric": lazy_gettext("marking guide"),
+    "kinds": lazy_gettext("accepted kinds of file"),
+    "max_bytes": lazy_gettext("largest file"),
     # "items" names an exam's questions elsewhere.
     "ordering.items": lazy_gettext("items to put in order"),
 }
@@ -156,7 +159,23 @@ def content_from_form(item_type: str, form: MultiDict[str, str]) -> dict[str, An
         rubric = _stem(form, "rubric")
         if rubric:
             content["rubric"] = rubric
+    elif item_type == "file_upload":
+        _file_upload(form, content)
+    # A parametrised item: its variants come from this generator (item_bank.variants).
+    if form.get("generator", "").strip():
+        content["generator"] = form.get("generator", "")
     return content
+
+
+def _file_upload(form: MultiDict[str, str], content: dict[str, Any]) -> None:
+    content["kinds"] = form.getlist("kinds")
+    size = _number(form.get("max_mb", ""))
+    # Megabytes as typed ("2,5" is fine); whatever is not a number is refused by the type.
+    content["max_bytes"] = round(size * 1024 * 1024) if isinstance(size, float) and \
+        0 < size < 1e6 else size
+    rubric = _stem(form, "rubric")
+    if rubric:
+        content["rubric"] = rubric
 
 
 def chosen_spans(form: MultiDict[str, str]) -> list[str]:
@@ -177,6 +196,8 @@ def passage_spans(form: MultiDict[str, str]) -> list[tuple[str, str]]:
 
 def form_extras(item_type: str, form: MultiDict[str, str]) -> dict[str, Any]:
     """What a type's fields need beyond the typed values to draw themselves again."""
+    if item_type == "file_upload":
+        return {"server_max_mb": SERVER_MAX_BYTES // (1024 * 1024)}
     if item_type == "hot_text":
         spans, chosen = passage_spans(form), set(chosen_spans(form))
         # Boxes to tick once the passage has spans, unless that would drop a typed name.
@@ -198,3 +219,18 @@ def _inline_choice(form: MultiDict[str, str], content: dict[str, Any]) -> None:
             gaps.append({"id": gap_id(row), "options": options,
                          "correct": form.get(f"gap{row}_correct", "")})
     content["gaps"] = gaps
+
+
+def metadata_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The item's description from the form, for :func:`item_bank.workflow.set_metadata`
+    (which names a wrong field); fields left out of the form are left as they are."""
+    values: dict[str, Any] = {name: form[name] for name in
+                              ("subject", "level", "competency", "licence") if name in form}
+    if "difficulty" in form:
+        difficulty = form.get("difficulty", "").strip()
+        values["difficulty"] = (int(difficulty) if difficulty.isdigit() else difficulty) \
+            if difficulty else None
+    if "tags" in form:
+        values["tags"] = [t for t in form.get("tags", "").replace(";", ",").split(",")
+                          if t.strip()]
+    return values

@@ -40,6 +40,8 @@ class StudentView:
     strings: dict[str, str]
     # True when each student gets the choices, items or responses in their own order.
     shuffled: bool = False
+    # The id prefix of the view's elements: several views of one page need distinct ones.
+    anchor: str = "preview"
 
     def text(self, value: Any) -> str:
         """The text in this language, falling back to the other one, like the exam page."""
@@ -131,7 +133,8 @@ def number_text(value: float, lang: str) -> str:
     return text
 
 
-def student_views(item_type: ItemType, clean: Content) -> list[StudentView]:
+def student_views(item_type: ItemType, clean: Content,
+                  anchor: str = "preview") -> list[StudentView]:
     """The French and English student views of validated content."""
     payload = payload_html(item_type.render(clean, seed=PREVIEW_SEED))
     points = float(clean.get("points", 1))
@@ -143,5 +146,29 @@ def student_views(item_type: ItemType, clean: Content) -> list[StudentView]:
         words = strings["point"] if points == 1 else strings["points"]
         views.append(StudentView(lang=lang, item_type=item_type.name, render=payload,
                                  points=f"{number_text(points, lang)} {words}",
-                                 strings=strings, shuffled=shuffled))
+                                 strings=strings, shuffled=shuffled, anchor=anchor))
     return views
+
+
+@dataclass(frozen=True)
+class VariantPreview:
+    """One variant of a parametrised item for its author: the parameters its generator gave
+    for ``seed`` (the answer included: this is the teacher's page) and what students see."""
+
+    seed: int
+    params: dict[str, Any]
+    views: list[StudentView]
+
+
+def variant_previews(item_type: ItemType, content: Content, count: int = 3,
+                     first_seed: int = 1) -> list[VariantPreview]:
+    """``count`` variants of parametrised content, from ``first_seed`` on.
+
+    :raises Invalid: the generator or one of these variants is wrong.
+    """
+    from item_bank import variants
+
+    return [VariantPreview(seed, params, student_views(
+                item_type, item_type.validate(variants.instantiate(content, params)),
+                anchor=f"variant{seed}"))
+            for seed, params in variants.preview_params(content, count, first_seed)]

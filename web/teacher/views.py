@@ -16,14 +16,17 @@ from sqlalchemy.orm import Session
 
 from ardoise.clock import as_utc, utcnow
 from ardoise.errors import DomainError, Invalid, NotFound
+from ardoise.worker.tasks import prepare_sitting
 from exam_engine import exams, reports, sittings
 from exam_engine.models import DisplayMode
 from exam_engine.usage import item_usage
 from item_bank import banks as item_banks
+from item_bank import pools as item_pools
 from item_bank import service as items
-from item_bank import workflow
+from item_bank import variants, workflow
 from item_bank.models import ItemVersion
 from item_bank.registry import default_registry
+from item_bank.types.base import Content
 from item_bank.workflow import TRANSITIONS, ItemStatus
 from student_records import service as records
 from student_records.models import Organisation, Role, SchoolClass
@@ -37,11 +40,14 @@ from web.teacher.forms import (
     ROWS,
     content_from_form,
     form_extras,
+    metadata_from_form,
     part_field_name,
 )
-from web.teacher.preview import StudentView, student_views
+from web.teacher.preview import StudentView, VariantPreview, student_views, variant_previews
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher", template_folder="templates")
+#: How many variants of a parametrised item its author sees at once.
+PREVIEWED_VARIANTS = 3
 
 def type_label(name: str) -> str:
     labels = {
@@ -49,7 +55,7 @@ def type_label(name: str) -> str:
         "true_false": _("True or false"), "numeric": _("Numeric"),
         "short_text": _("Short text"), "inline_choice": _("Fill in the blanks"),
         "matching": _("Matching"), "ordering": _("Ordering"), "hot_text": _("Hot text"),
-        "extended_text": _("Essay"),
+        "extended_text": _("Essay"), "file_upload": _("File upload"),
     }
     return labels.get(name, name)
 
@@ -100,6 +106,9 @@ def _item_error(item_type: str, error: DomainError) -> str | None:
     if name is not None:
         params["field"] = name
     flash(message_for(error.code, params), "error")
+    if field == "generator" and error.detail:
+        # The generator's own error (Python's, with its line): for the teacher who wrote it.
+        flash(error.detail, "detail")
     return str(field) if field else None
 
 
@@ -117,20 +126,22 @@ def item_new() -> ResponseReturnValue:
     if item_type not in authored_types():
         abort(404)
     previews: list[StudentView] = []
+    variant_views: list[VariantPreview] = []
     status = 200
     error_field = None
     if request.method == "POST":
         content = content_from_form(item_type, request.form)
         try:
-            if request.form.get("action") == "preview":
-                kind = default_registry().get(item_type)
-                previews = student_views(kind, kind.validate(content))
+            if request.form.get("action") == "preview" or (
+                    "variant_start" in request.form and not request.form.get("action")):
+                previews, variant_views = _previews(item_type, content)
             else:
                 with unit_of_work() as db:
                     school = _school_for_form(db)
                     version = items.create_item(
                         db, school.id, item_type, request.form.get("title", ""), content,
                         author_id=g.user.id)
+                    workflow.set_metadata(db, version.item_id, metadata_from_form(request.form))
                     records.audit(db, g.user, "create_item", "item", version.item_id,
                                   school.id)
                 flash(_("Question saved."), "success")
@@ -142,8 +153,29 @@ def item_new() -> ResponseReturnValue:
         schools = _schools(db)
     return render_template("teacher/item_form.html", item_type=item_type, form=request.form,
                            type_label=type_label, schools=schools, previews=previews,
+                           variant_views=variant_views, next_seed=_next_seed(),
                            error_field=error_field, invalid=_invalid_marker(error_field),
                            **ROWS, **form_extras(item_type, request.form)), status
+
+
+def _next_seed() -> int:
+    """The first seed of the variants previewed next ("other variants" moves it on)."""
+    try:
+        return max(1, min(int(request.form.get("variant_start", "1")), 2 ** 30))
+    except ValueError:
+        return 1
+
+
+def _previews(item_type: str, content: Content) -> tuple[list[StudentView],
+                                                          list[VariantPreview]]:
+    """The student views of content being authored: of several variants when it has a
+    generator (checked as saving would check it), else of the content itself."""
+    kind = default_registry().get(item_type)
+    if content.get("generator"):
+        template = items.validate_content(item_type, content)
+        return [], variant_previews(kind, template, count=PREVIEWED_VARIANTS,
+                                    first_seed=_next_seed())
+    return student_views(kind, kind.validate(content)), []
 
 
 @bp.get("/items/<item_id>")
@@ -156,10 +188,15 @@ def item_show(item_id: str) -> ResponseReturnValue:
         except NotFound:
             abort(404)
         version = items.latest_version(db, item_id)
-        previews = student_views(default_registry().get(version.item_type), version.content)
+        kind = default_registry().get(version.item_type)
+        parametrised = variants.is_parametrised(version.content)
+        previews = [] if parametrised else student_views(kind, version.content)
+        variant_views = variant_previews(kind, version.content, PREVIEWED_VARIANTS) \
+            if parametrised else []
         history = items.versions_of(db, item_id)
         return render_template("teacher/item.html", item=item, version=version,
-                               previews=previews, type_label=type_label, history=history,
+                               previews=previews, variant_views=variant_views,
+                               type_label=type_label, history=history,
                                changes=version_diff(history), next_statuses=[
                                    s for s in ItemStatus
                                    if s in TRANSITIONS[ItemStatus(item.status)]],
@@ -221,21 +258,52 @@ def exam_new() -> ResponseReturnValue:
                 chosen = request.form.getlist("item_ids")
                 visible = {i.id for i in item_banks.visible_items(
                     db, g.user.id, staff_orgs(db, g.user, AUTHORING))}
-                if not chosen or not set(chosen) <= visible:
+                sections = _sections_from_form()
+                if not (chosen or sections) or not set(chosen) <= visible:
                     raise Invalid("exam_invalid", field="items")
                 exam = exams.create_exam(
                     db, school.id, request.form.get("title", ""), g.user.id, chosen,
                     shuffle_questions=request.form.get("shuffle_questions") == "on",
                     shuffle_options=request.form.get("shuffle_options") == "on")
+                for pool_id, count, low, high in sections:
+                    exams.add_section(db, exam, pool_id, count, low, high)
                 records.audit(db, g.user, "create_exam", "exam", exam.id, school.id)
             flash(_("Exam saved."), "success")
             return redirect(url_for("teacher.sitting_new", exam_id=exam.id))
         except DomainError as error:
             _error(error)
     with unit_of_work() as db:
-        available = item_banks.visible_items(db, g.user.id, staff_orgs(db, g.user, AUTHORING))
+        scope = staff_orgs(db, g.user, AUTHORING)
+        available = [i for i in item_banks.visible_items(db, g.user.id, scope)
+                     if i.status != ItemStatus.RETIRED]
+        pool_list = item_pools.pools_of(db, scope)
     return render_template("teacher/exam_form.html", items=available, form=request.form,
-                           type_label=type_label), 422 if request.method == "POST" else 200
+                           type_label=type_label, status_label=status_label,
+                           pools=pool_list, section_rows=SECTION_ROWS,
+                           ), 422 if request.method == "POST" else 200
+
+
+#: Sections an exam form offers (each draws from one pool).
+SECTION_ROWS = 3
+
+
+def _sections_from_form() -> list[tuple[str, int, int | None, int | None]]:
+    """(pool id, count, lowest, highest difficulty) of each section row with a pool."""
+    sections = []
+    for row in range(SECTION_ROWS):
+        pool_id = request.form.get(f"section{row}_pool", "")
+        if not pool_id:
+            continue
+        values = []
+        for name in ("count", "low", "high"):
+            text = request.form.get(f"section{row}_{name}", "").strip()
+            if text and not text.isdigit():
+                raise Invalid("exam_invalid", field="draw_count" if name == "count"
+                              else "difficulty")
+            values.append(int(text) if text else None)
+        count, low, high = values
+        sections.append((pool_id, count or 0, low, high))
+    return sections
 
 
 def _local_datetime(text: str, field: str) -> datetime:
@@ -277,6 +345,8 @@ def sitting_new() -> ResponseReturnValue:
                     author_id=g.user.id)
                 records.audit(db, g.user, "schedule_sitting", "sitting", sitting.id,
                               exam.organisation_id)
+            # Draws and variants of every candidate, computed now rather than at the start.
+            prepare_sitting.delay(sitting.id)
             flash(_("Sitting scheduled."), "success")
             return redirect(url_for("teacher.sitting_watch", sitting_id=sitting.id))
         except DomainError as error:
