@@ -16,6 +16,20 @@ from item_bank.rich_text import require_alt_text_in
 from item_bank.search import index_item
 
 
+def validate_content(
+    item_type: str, content: dict[str, Any], registry: ItemTypeRegistry | None = None,
+) -> dict[str, Any]:
+    """Validate authored content by its type; a parametrised item (with a generator) by its
+    variants (:mod:`item_bank.variants`)."""
+    registry = registry or default_registry()
+    if isinstance(content, dict) and content.get("generator"):
+        from item_bank.variants import validate_parametrised  # it reads versions from here
+
+        registry.get(item_type)  # an unknown type is refused before any code runs
+        return validate_parametrised(item_type, content, registry)
+    return registry.get(item_type).validate(content)
+
+
 def create_item(
     session: Session, organisation_id: str, item_type: str, title: str, content: dict[str, Any],
     author_id: str | None = None, registry: ItemTypeRegistry | None = None,
@@ -24,7 +38,7 @@ def create_item(
     """Create an item and its first version; the content is validated by its type.
     ``source_id`` names it in the file it was imported from (unique in its bank)."""
     registry = registry or default_registry()
-    clean = registry.get(item_type).validate(content)
+    clean = validate_content(item_type, content, registry)
     require_alt_text_in(clean)
     title = title.strip()
     if not title or len(title) > 200:
@@ -53,7 +67,7 @@ def revise_item(
     item = session.get(Item, item_id, with_for_update=True)
     if item is None:
         raise NotFound("item_not_found")
-    clean = registry.get(item.item_type).validate(content)
+    clean = validate_content(item.item_type, content, registry)
     require_alt_text_in(clean)
     if title is not None and title.strip():
         item.title = title.strip()[:200]
