@@ -20,6 +20,7 @@ from web.marking import bp as marking_bp
 from web.media import bp as media_bp
 from web.student import bp as student_bp
 from web.teacher import bp as teacher_bp
+from web.uploads import bp as uploads_bp
 
 
 def create_app(config: Config | None = None, *, async_mode: str = "threading") -> Flask:
@@ -58,6 +59,7 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     app.register_blueprint(student_bp)
     app.register_blueprint(teacher_bp)
     app.register_blueprint(marking_bp)
+    app.register_blueprint(uploads_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from ardoise.clock import iso, utcnow
 from ardoise.db import Database
 from ardoise.worker.tasks import grade_attempt
-from exam_engine import answer_log, attempts
+from exam_engine import answer_log, attempts, uploads
 from exam_engine.attempts import AttemptRefused
 from exam_engine.grading import released_result
 from exam_engine.models import Attempt, AttemptSlot, AttemptState
@@ -83,8 +84,12 @@ def readable_attempt(session: Session, user: Person, attempt_id: str) -> Attempt
 
 
 def save(database: Database, grace: float, user: Person, payload: dict[str, Any],
-         device_id: str | None) -> dict[str, Any]:
-    """Apply one save; the acknowledgement is built only after the commit."""
+         device_id: str | None, *, data_dir: Path) -> dict[str, Any]:
+    """Apply one save; the acknowledgement is built only after the commit.
+
+    A file-upload answer must name a file that the attempt's slot received: checked
+    after the save's own checks, in its transaction, so a refusal writes nothing.
+    """
     attempt_id = payload.get("attempt_id")
     if not isinstance(attempt_id, str):
         raise AttemptRefused("not_found")
@@ -94,6 +99,8 @@ def save(database: Database, grace: float, user: Person, payload: dict[str, Any]
             seq=payload.get("seq"), response=payload.get("response"),  # type: ignore[arg-type]
             now=utcnow(), grace_seconds=grace, device_id=device_id,
         )
+        uploads.check_saved_reference(session, data_dir, attempt_id, payload.get("slot"),
+                                      payload.get("response"))
     result = {"ok": True, "seq": ack.seq, "saved_at": ack.saved_at, "hash": ack.hash}
     if ack.stale:
         result["stale_seq"] = True

@@ -29,6 +29,7 @@ from item_bank.interop.model import (
 from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
 from item_bank.types.hot_text import SPAN
 from item_bank.types.inline_choice import GAP_MARKER
+from item_bank.types.file_upload import KIND_EXTENSIONS
 from item_bank.types.parts import ID_PATTERN
 from item_bank.types.short_text import patterns, plain_answers
 
@@ -185,7 +186,7 @@ def read_item(root: Element, ctx: Context, fmt: str = "qti3") -> ParsedItem:
             content["stem"] = stem_of(body, interaction, ctx)
     content["points"] = points(root, decls)
     rubric = [b for b in body.iter("qti-rubric-block") if "scorer" in b.get("view", "")]
-    if rubric and item_type == "extended_text":
+    if rubric and item_type in ("extended_text", "file_upload"):
         block = first(rubric[0], "qti-content-body")
         content["rubric"] = ctx.html(inner_html(rubric[0] if block is None else block).strip())
     return ctx.item(identifier, item_type, root.get("title") or identifier, content,
@@ -276,6 +277,30 @@ def read_extended_text(interaction: Element, _decl: Declaration, _rp: Element | 
     return "extended_text", content
 
 
+#: What a foreign upload interaction's ``type`` (a MIME type) accepts, in our kinds.
+MIME_KINDS = {"application/pdf": "pdf", "application/zip": "zip", "text": "text",
+              "image": "image", "application/msword": "office",
+              "application/vnd.ms-excel": "office", "application/vnd.ms-powerpoint": "office",
+              "application/vnd.openxmlformats-officedocument": "office",
+              "application/vnd.oasis.opendocument": "office"}
+
+
+def read_upload(interaction: Element, _decl: Declaration, _rp: Element | None,
+                _ctx: Context) -> tuple[str, Content]:
+    """Our own kinds when we wrote the file; else the kinds of its MIME types; else all."""
+    content: Content = {}
+    kinds = (interaction.get("data-ardoise-kinds") or "").split()
+    if not kinds:
+        for mime in (interaction.get("type") or "").replace(",", " ").split():
+            kinds += [kind for prefix, kind in MIME_KINDS.items()
+                      if mime.lower().startswith(prefix)]
+    content["kinds"] = list(dict.fromkeys(kinds)) or list(KIND_EXTENSIONS)
+    size = interaction.get("data-ardoise-max-bytes")
+    if size and size.isdigit():
+        content["max_bytes"] = int(size)
+    return "file_upload", content
+
+
 def read_match(interaction: Element, decl: Declaration, _rp: Element | None,
                ctx: Context) -> tuple[str, Content]:
     sets = children(interaction, "qti-simple-match-set")
@@ -351,6 +376,7 @@ READERS: dict[str, Reader] = {
     "qti-choice-interaction": read_choice,
     "qti-text-entry-interaction": read_text_entry,
     "qti-extended-text-interaction": read_extended_text,
+    "qti-upload-interaction": read_upload,
     "qti-match-interaction": read_match,
     "qti-order-interaction": read_order,
     "qti-hottext-interaction": read_hottext,
@@ -522,6 +548,14 @@ def write_item(item: ParsedItem) -> bytes:
             "data-ardoise-max-length": str(content["max_length"])})
         if content.get("expected_words"):
             interaction.set("data-ardoise-expected-words", str(content["expected_words"]))
+        if content.get("rubric"):
+            block = SubElement(body, "qti-rubric-block", use="scoring", view="scorer")
+            fragment(SubElement(block, "qti-content-body"), pick(content["rubric"], lang))
+    elif kind == "file_upload":
+        declare(root, "RESPONSE", "single", "file")
+        SubElement(body, "qti-upload-interaction", {
+            **response, "data-ardoise-kinds": " ".join(content["kinds"]),
+            "data-ardoise-max-bytes": str(content["max_bytes"])})
         if content.get("rubric"):
             block = SubElement(body, "qti-rubric-block", use="scoring", view="scorer")
             fragment(SubElement(block, "qti-content-body"), pick(content["rubric"], lang))

@@ -239,6 +239,19 @@ def openapi_document() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": _ref("SaveRequest")}}},
             "responses": {"200": _json(_ref("SaveAck")), **_errors(401, 403, 404, 409, 422)}}},
+        "/attempts/{attempt_id}/answers/{slot}/file": {"post": {
+            "summary": "Hand in a file for a file_upload slot (the attempt's student, before "
+                       "its deadline); save the returned reference as the slot's answer",
+            "parameters": [attempt_id, {"name": "slot", "in": "path", "required": True,
+                                        "schema": {"type": "integer", "minimum": 0}}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"201": _json({"type": "object", "required": ["ok", "response"],
+                                        "properties": {"ok": {"type": "boolean"},
+                                                       "response": _ref("Response_file_upload")}},
+                                       "Stored"),
+                          **_errors(401, 403, 404, 409, 413, 422)}}},
         "/attempts/{attempt_id}/submit": {"post": {
             "summary": "Submit the attempt; the receipt is the last hash of its log",
             "parameters": [attempt_id],

@@ -132,7 +132,7 @@ def save_answer(attempt_id: str) -> ResponseReturnValue:
     """The REST twin of ``attempt:save`` for scripted clients."""
     payload = {**_body(), "attempt_id": attempt_id}
     return jsonify(answering.save(database(), config().save_grace_seconds, _user(), payload,
-                                  _device()))
+                                  _device(), data_dir=config().data_dir))
 
 
 @bp.post("/attempts/<attempt_id>/submit")

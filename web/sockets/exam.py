@@ -107,7 +107,8 @@ class ExamNamespace(socketio.Namespace):
             if not isinstance(data, dict):
                 raise AttemptRefused("invalid_response")
             return answering.save(self.database, self.config.save_grace_seconds, state["user"],
-                                  data, self._device(sid, state, data.get("attempt_id")))
+                                  data, self._device(sid, state, data.get("attempt_id")),
+                                  data_dir=self.config.data_dir)
 
         return self._guard(sid, act)
 

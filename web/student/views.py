@@ -114,6 +114,16 @@ def exam_strings() -> dict[str, str]:
                             n="%(n)s"),
         "expected_words": _("Expected length: about %(n)s words.", n="%(n)s"),
         "characters": _("%(n)s / %(max)s characters", n="%(n)s", max="%(max)s"),
+        "upload_hint": _("Accepted files: %(kinds)s. At most %(max)s.", kinds="%(kinds)s",
+                         max="%(max)s"),
+        "uploading": _("Sending the file…"),
+        "uploaded": _("File handed in: %(name)s (%(size)s)", name="%(name)s", size="%(size)s"),
+        "no_file": _("No file handed in yet."),
+        "upload_failed": _("The file could not be sent. Check the connection and choose it "
+                           "again."),
+        "upload_too_big": _("This file is too large: at most %(max)s.", max="%(max)s"),
+        "remove_file": _("Remove my file"),
+        "size_kb": _("%(n)s kB", n="%(n)s"), "size_mb": _("%(n)s MB", n="%(n)s"),
     }
 
 

@@ -89,6 +89,7 @@ class ExamPage {
   buildQuestions() {
     this.questions = this.slots.map((slotData, index) => new Question(slotData, {
       t: this.t, lang: this.lang, index, total: this.slots.length,
+      attemptId: this.attemptId, csrfToken: this.data.csrf_token, // for file uploads
       onChange: (slot, response, { typing }) => this.answerChanged(slot, response, typing),
       onFlush: (slot) => this.flush(slot),
       onFlag: (slot) => this.toggleFlag(slot),

@@ -7,6 +7,7 @@
 import { el } from "./dom.js";
 import { plainText, richFragment, setRichHtml, typeset } from "./math.js";
 import { pickText } from "./strings.js";
+import { fileUpload } from "./upload.js";
 
 const GAP_MARKER = /\{\{\s*([A-Za-z0-9_-]{1,40})\s*\}\}/g;
 
@@ -294,6 +295,8 @@ const BUILDERS = {
   ordering,
   hot_text: hotText,
   extended_text: extendedText,
+  file_upload: (prefix, render, ctx, changed, onFlush) =>
+    fileUpload(prefix, render, ctx, changed, onFlush, setRichHtml),
 };
 
 /** A widget for `type`, or null when the type is not one of these. */

@@ -59,6 +59,15 @@ const ENGLISH = {
   max_selections: "You can select at most %(n)s passages. Unselect one first.",
   expected_words: "Expected length: about %(n)s words.",
   characters: "%(n)s / %(max)s characters",
+  upload_hint: "Accepted files: %(kinds)s. At most %(max)s.",
+  uploading: "Sending the file…",
+  uploaded: "File handed in: %(name)s (%(size)s)",
+  no_file: "No file handed in yet.",
+  upload_failed: "The file could not be sent. Check the connection and choose it again.",
+  upload_too_big: "This file is too large: at most %(max)s.",
+  remove_file: "Remove my file",
+  size_kb: "%(n)s kB",
+  size_mb: "%(n)s MB",
 };
 
 /** A translator: t(key, {n: 3}) fills `%(n)s` placeholders. */
