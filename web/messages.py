@@ -48,14 +48,6 @@ MESSAGES = {
                                       "%(kinds)s."),
     "upload_limit_invalid": lazy_gettext("The largest file accepted is a size of at most "
                                          "%(max)s MB (field: %(field)s)."),
-    # File-upload questions.
-    "upload_wrong_slot": lazy_gettext("This question does not take a file."),
-    "upload_empty": lazy_gettext("Choose a file that is not empty."),
-    "upload_too_big": lazy_gettext("This file is too large: at most %(max)s MB."),
-    "upload_wrong_kind": lazy_gettext("This kind of file is not accepted here. Accepted: "
-                                      "%(kinds)s."),
-    "upload_limit_invalid": lazy_gettext("The largest file accepted is a size of at most "
-                                         "%(max)s MB (field: %(field)s)."),
     # Authoring and records.
     "item_invalid": lazy_gettext("The question is incomplete or wrong (field: %(field)s)."),
     "unknown_item_type": lazy_gettext("Unknown question type."),
