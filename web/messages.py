@@ -76,6 +76,7 @@ MESSAGES = {
     "bank_last_author": lazy_gettext("A bank keeps at least one author: add another author "
                                      "first."),
     "import_file_missing": lazy_gettext("Choose a file to import."),
+    "search_invalid": lazy_gettext("This search filter is not valid (field: %(field)s)."),
     "import_invalid_form": lazy_gettext("The import is incomplete or wrong (field: "
                                         "%(field)s)."),
     "exam_invalid": lazy_gettext("The exam is incomplete or wrong (field: %(field)s)."),

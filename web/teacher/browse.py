@@ -15,7 +15,7 @@ from ardoise.errors import DomainError, Invalid
 from item_bank import banks as item_banks
 from item_bank.models import BankMember, Item, ItemBank
 from item_bank.registry import default_registry
-from item_bank.search import SearchFilters, search_page
+from item_bank.search import SearchFilters, SearchPage, search_page
 from item_bank.workflow import ItemStatus
 from student_records.models import Person, Role
 from web.access import AUTHORING, role_required, staff_orgs
@@ -41,7 +41,7 @@ def filters_from(args: Any) -> SearchFilters:
     difficulty = str(args.get("difficulty", "")).strip()
     if difficulty:
         if not difficulty.isdigit() or not 1 <= int(difficulty) <= 5:
-            raise Invalid("item_invalid", field="difficulty")
+            raise Invalid("search_invalid", field="difficulty")
         values["difficulty"] = int(difficulty)
     return SearchFilters(**values)
 
@@ -87,15 +87,17 @@ def item_list() -> ResponseReturnValue:
     can be bookmarked and the pages keep it."""
     args = request.args
     status = 200
+    filters: SearchFilters | None = None
     try:
         filters = filters_from(args)
-    except DomainError as error:
+    except DomainError as error:  # no results rather than those of another search
         flash(message_for(error.code, error.params), "error")
-        filters, status = SearchFilters(), 422
+        status = 422
     with unit_of_work() as db:
         scope = staff_orgs(db, g.user, AUTHORING)
         found = search_page(db, str(args.get("q", ""))[:200], g.user.id, scope, filters,
-                            page=_page_number(args), per_page=PER_PAGE)
+                            page=_page_number(args), per_page=PER_PAGE) \
+            if filters is not None else SearchPage([], 0, 1, PER_PAGE)
         choices = filter_choices(db, scope)
         bank_names = {b.id: b.name for b in choices["banks"]}
         kept = {k: v for k, v in args.items() if k != "page" and v}

@@ -29,7 +29,7 @@ from student_records import service as records
 from student_records.models import Organisation, Role
 from web.access import AUTHORING, role_required, staff_orgs
 from web.context import config, unit_of_work
-from web.messages import message_for
+from web.messages import MESSAGES, message_for
 from web.teacher.views import bp, type_label
 
 RECENT = 10
@@ -151,7 +151,8 @@ def import_show(import_id: str) -> ResponseReturnValue:
         return render_template(
             "teacher/import.html", job=job, bank=bank, progress=progress_view(job),
             type_label=type_label, result=job.result or {},
-            error_message=message_for(error.get("code", ""), params) if error else "",
+            error_message=(message_for(error["code"], params) if error.get("code") in MESSAGES
+                           else _("This file cannot be imported as it is.")) if error else "",
             error_params=params, reason_message=_reason_message,
             error_detail=error.get("detail", ""))
 
