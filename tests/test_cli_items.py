@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from ardoise.db import Database
 from item_bank.models import Item, ItemBank
+from item_bank.service import create_item
 from student_records import service as records
-from student_records.models import OrgKind
+from student_records.models import Organisation, OrgKind
 from tests.test_cli import ardoise
 
 GIFT = """// Questions de géographie
@@ -108,3 +110,28 @@ def test_export_then_import_gives_new_versions_not_duplicates(tmp_path: Path) ->
     lines = table.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("id,type,title,version,status,bank") and len(lines) == 4
     assert all(",Géo," in line for line in lines[1:])
+
+
+def test_a_parametrised_item_is_left_out_of_a_qti_export_with_the_reason(
+        tmp_path: Path) -> None:
+    database = world(tmp_path)
+    source = tmp_path / "geo.gift"
+    source.write_text(GIFT, encoding="utf-8")
+    assert ardoise("items", "import", str(source), "--org", "École Test",
+                   data_dir=tmp_path).returncode == 0
+    with database.session() as session:
+        school = session.scalar(select(Organisation))
+        assert school is not None
+        made = create_item(session, school.id, "numeric", "Double", {
+            "stem": {"fr": "Le double de {{a}} ?"}, "answer": "{{b}}",
+            "generator": "def generate():\n    a = rng.randint(1, 9)\n"
+                         "    return {'a': a, 'b': 2 * a}\n"})
+    package = tmp_path / "export.zip"
+    exported = ardoise("items", "export", "--format", "qti3", str(package), data_dir=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    report = json.loads(exported.stdout)
+    assert report["exported"] == 3
+    assert report["skipped"] == [{"id": made.item_id, "title": "Double",
+                                  "reason": "parametrised items have no QTI form"}]
+    with zipfile.ZipFile(package) as archive:
+        assert not any(b"{{a}}" in archive.read(name) for name in archive.namelist())
