@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_engine.attempts import plan_questions
-from exam_engine.exams import get_exam
+from exam_engine.exams import exam_entries, get_exam
 from exam_engine.models import Attempt, PreparedSeed
 from exam_engine.sittings import candidates, get_sitting
 from item_bank import variants
@@ -59,3 +59,25 @@ def prepare_sitting(session: Session, sitting_id: str) -> Preparation:
     found = variants.prepare_variants(session, wanted)
     failed = sum(1 for key in set(wanted) if found.get(key) is None)
     return Preparation(candidates=len(waiting), variants=len(set(wanted)), failed=failed)
+
+
+@dataclass(frozen=True)
+class PreparationStatus:
+    needed: bool  # the exam has parametrised items or sections: starts draw or generate
+    prepared: int  # candidates with a seed chosen ahead (or an attempt already)
+    candidates: int
+
+
+def preparation_status(session: Session, sitting_id: str) -> PreparationStatus:
+    """How far the sitting's preparation went; ``needed`` is False when an exam has only
+    fixed, plain items (a start then does nothing that preparing could spare it)."""
+    sitting = get_sitting(session, sitting_id)
+    entries = exam_entries(session, sitting.exam_id)
+    needed = any(e.pool_id for e in entries) or any(
+        variants.is_parametrised(version_type_and_content(session, e.item_version_id)[1])
+        for e in entries if e.item_version_id)
+    people = {p.id for p in candidates(session, sitting)}
+    ready = set(session.scalars(select(PreparedSeed.student_id).where(
+        PreparedSeed.sitting_id == sitting.id))) | set(session.scalars(
+            select(Attempt.student_id).where(Attempt.sitting_id == sitting.id)))
+    return PreparationStatus(needed, len(people & ready), len(people))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ardoise.db import Database
 from item_bank import variants
-from item_bank.models import Item, ItemVersion
+from item_bank.models import Item, ItemVariant, ItemVersion
 from tests.conftest import Auth
 from tests.factories import School
 from tests.web.test_item_authoring import open_form
@@ -83,3 +83,29 @@ def test_a_broken_generator_keeps_the_form_and_says_why(
     assert "a + c" in text and 'aria-invalid="true"' in text
     with app_db.session() as session:
         assert session.scalar(select(Item).where(Item.title == "Cassé")) is None
+
+
+def test_the_sitting_page_prepares_the_students_not_prepared_yet(
+        auth: Auth, client: FlaskClient, app_db: Database, world: School) -> None:
+    from exam_engine import exams
+    from item_bank import service as items
+    from tests.factories import open_sitting
+
+    with app_db.session() as session:
+        version = items.create_item(session, world.school.id, "numeric", "Somme", {
+            "stem": {"fr": "{{a}} + {{b}} ?"}, "answer": "{{somme}}",
+            "generator": GENERATOR}, author_id=world.teacher.id)
+        world.exam = exams.create_exam(session, world.school.id, "Variantes",
+                                       world.teacher.id, [version.item_id])
+        sitting = open_sitting(session, world)
+    auth.login(world.teacher.username)
+    page = html.unescape(client.get(f"/teacher/sittings/{sitting.id}").get_data(as_text=True))
+    assert "pour 0 des 2 élèves" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    done = client.post(f"/teacher/sittings/{sitting.id}/prepare", data={"csrf_token": token})
+    assert done.status_code == 302
+    page = html.unescape(client.get(f"/teacher/sittings/{sitting.id}").get_data(as_text=True))
+    assert "pour 2 des 2 élèves" in page and "Préparer les autres" not in page
+    with app_db.session() as session:
+        stored = session.scalars(select(ItemVariant.params)).all()
+    assert stored and all(p["somme"] == p["a"] + p["b"] for p in stored)

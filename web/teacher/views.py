@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ardoise.clock import as_utc, utcnow
 from ardoise.errors import DomainError, Invalid, NotFound
 from ardoise.worker.tasks import prepare_sitting
-from exam_engine import exams, reports, sittings
+from exam_engine import exams, preparation, reports, sittings
 from exam_engine.models import DisplayMode
 from exam_engine.usage import item_usage
 from item_bank import banks as item_banks
@@ -376,8 +376,10 @@ def sitting_watch(sitting_id: str) -> ResponseReturnValue:
         percentages = reports.score_percentages(db, sitting)
         questions = reports.question_success(db, sitting)
         may_release = sitting.organisation_id in staff_orgs(db, g.user, AUTHORING)
+        prepared = preparation.preparation_status(db, sitting.id)
     return render_template(
         "teacher/watch.html", sitting=sitting, rows=rows, may_release=may_release,
+        prepared=prepared,
         histogram=charts.score_histogram(percentages), graded=len(percentages),
         questions=questions,
         success=charts.success_rates([(q.position, q.rate) for q in questions]),
@@ -392,6 +394,20 @@ def sitting_release(sitting_id: str) -> ResponseReturnValue:
         flash(_("Results released to the students."), "success")
     except DomainError as error:
         _error(error)
+    return redirect(url_for("teacher.sitting_watch", sitting_id=sitting_id))
+
+
+@bp.post("/sittings/<sitting_id>/prepare")
+@role_required(Role.TEACHER)
+def sitting_prepare(sitting_id: str) -> ResponseReturnValue:
+    """Prepare the draws and variants of candidates added since (or of all, once more)."""
+    with unit_of_work() as db:
+        sitting = sittings.get_sitting(db, sitting_id)
+        if sitting.organisation_id not in staff_orgs(db, g.user, AUTHORING):
+            abort(403)
+    prepare_sitting.delay(sitting_id)
+    flash(_("The questions of the students who have not started are being prepared."),
+          "success")
     return redirect(url_for("teacher.sitting_watch", sitting_id=sitting_id))
 
 
