@@ -14,7 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    FilePayload,
+    Page,
+    expect,
+    sync_playwright,
+)
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -105,8 +112,8 @@ def test_a_formula_and_an_image_reach_the_students_page_typeset(
 
     # The image: refused without a description, then stored and written into the question.
     teacher_page.locator("#media-upload summary").click()
-    teacher_page.set_input_files("#media-file", files=[
-        {"name": "triangle.png", "mimeType": "image/png", "buffer": png()}])
+    image_file: FilePayload = {"name": "triangle.png", "mimeType": "image/png", "buffer": png()}
+    teacher_page.set_input_files("#media-file", files=[image_file])
     teacher_page.click("#media-add")
     expect(teacher_page.locator("#media-status")).to_have_attribute("data-state", "error")
     teacher_page.fill("#media-alt", ALT)
@@ -118,6 +125,7 @@ def test_a_formula_and_an_image_reach_the_students_page_typeset(
     teacher_page.fill("[name=option0_fr]", "$\\sqrt{a^2 + b^2}$")
     teacher_page.fill("[name=option1_fr]", "$a + b$")
     teacher_page.check("#correct-a")
+    teacher_page.locator("#item-form").screenshot(path=str(shots / "rich-form.png"))
 
     teacher_page.get_by_role("button", name="Aperçu").click()
     stem = teacher_page.locator("#preview-fr .stem")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from ardoise.clock import utcnow
 from ardoise.db import Database
@@ -22,10 +23,12 @@ from exam_engine import attempts, exams, sittings
 from exam_engine.models import DisplayMode, Sitting
 from item_bank import banks, media
 from item_bank import service as items
+from item_bank.registry import default_registry
 from student_records import service as records
 from student_records.models import Role
 from tests.conftest import Auth
 from tests.factories import PASSWORD, School
+from web.teacher.preview import student_views
 
 
 def png(seed: int = 0) -> bytes:
@@ -50,7 +53,7 @@ def token(client: FlaskClient) -> str:
 
 
 def upload(client: FlaskClient, school_id: str, data: bytes, filename: str = "image.png"
-           ):  # type: ignore[no-untyped-def]
+           ) -> TestResponse:
     return client.post("/media/upload", data={"school_id": school_id,
                                               "file": (BytesIO(data), filename)},
                        headers={"X-CSRFToken": token(client)},
@@ -222,7 +225,9 @@ def test_a_student_sees_an_image_only_through_their_own_attempt(
     auth.login(first.username)
     assert client.get(url).status_code == 404  # submitted, results not released
     with app_db.session() as session:
-        sittings.release_results(session, session.get(Sitting, sitting.id), utcnow())
+        held = session.get(Sitting, sitting.id)
+        assert held is not None
+        sittings.release_results(session, held, utcnow())
     assert client.get(url).status_code == 200
 
 
@@ -250,7 +255,7 @@ def test_the_exam_page_receives_sanitised_html_with_math_and_no_key(
     assert "alert" not in stem and "onclick" not in stem and "<script" not in stem
     assert "correct" not in json.dumps(slot["render"])
     api = client.get(f"/api/v1/attempts/{attempt_id}").json
-    assert api["slots"][0]["render"] == slot["render"]
+    assert api is not None and api["slots"][0]["render"] == slot["render"]
 
 
 def test_an_item_with_an_image_without_description_is_not_saved(
@@ -290,3 +295,34 @@ def test_the_teachers_preview_shows_the_rich_text(
     assert f'<img src="{url}" alt="Un carré">' in preview
     assert "<strong>Oui</strong>" in preview and "alert(1)" not in preview
     assert "build/rich.js" in page and "build/rich.css" in page
+
+
+def test_structured_texts_keep_their_gaps_and_spans_with_markdown(app: Flask) -> None:
+    registry = default_registry()
+    cloze = registry.get("inline_choice")
+    content = cloze.validate({
+        "text": {"fr": "**Soit** {{g_1}} et $x^2$ puis {{_g2_}}.\n\n![Un cercle](/media/o/c.png)"},
+        "gaps": [{"id": "g_1", "correct": "a", "options": [{"id": "a", "text": "*un*"},
+                                                            {"id": "b", "text": "$y$"}]},
+                 {"id": "_g2_", "correct": "a", "options": [{"id": "a", "text": "oui"},
+                                                             {"id": "b", "text": "non"}]}]})
+    with app.test_request_context():
+        view = student_views(cloze, content)[0]
+        parts = view.cloze()
+    assert [p["gap"]["id"] for p in parts if "gap" in p] == ["g_1", "_g2_"]
+    html = "".join(str(p.get("html", "<select/>")) for p in parts)
+    assert html.startswith("<p><strong>Soit</strong> <select/> et <span class=\"math inline\">")
+    assert "<select/>.</p>" in html and '<img src="/media/o/c.png" alt="Un cercle">' in html
+    assert "{{" not in html
+    assert view.plain(parts[1]["gap"]["options"][0]["text"]) in ("un", "y")
+
+    hot = registry.get("hot_text")
+    content = hot.validate({"stem": "Choisissez", "correct": ["s1"],
+                            "passage": {"fr": "Le *chat* [[s1:**mange**]] une [[s2:$x$]]."}})
+    with app.test_request_context():
+        view = student_views(hot, content)[0]
+    assert view.passage() == [{"text": "Le <em>chat</em> "},
+                              {"id": "s1", "text": "<strong>mange</strong>"},
+                              {"text": " une "},
+                              {"id": "s2", "text": '<span class="math inline">x</span>'},
+                              {"text": "."}]
