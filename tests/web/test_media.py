@@ -27,6 +27,7 @@ from item_bank.registry import default_registry
 from student_records import service as records
 from student_records.models import Role
 from tests.conftest import Auth
+from tests.essays import essay_sitting
 from tests.factories import PASSWORD, School
 from web.teacher.preview import student_views
 
@@ -326,3 +327,14 @@ def test_structured_texts_keep_their_gaps_and_spans_with_markdown(app: Flask) ->
                               {"text": " une "},
                               {"id": "s2", "text": '<span class="math inline">x</span>'},
                               {"text": "."}]
+
+
+def test_the_marking_sheet_shows_the_stem_and_rubric_as_rich_text(
+        client: FlaskClient, auth: Auth, app_db: Database) -> None:
+    with app_db.session() as session:
+        made = essay_sitting(session)
+    auth.login(made.world.teacher.username)
+    page = client.get(f"/teacher/sittings/{made.sitting.id}/marking").get_data(as_text=True)
+    assert '<div class="stem rich"><p>Décrivez le fleuve.</p></div>' in page
+    assert '<div class="rich"><p>3 idées, 1 point chacune</p></div>' in page
+    assert "build/rich.js" in page and "build/rich.css" in page
