@@ -338,3 +338,16 @@ def test_the_marking_sheet_shows_the_stem_and_rubric_as_rich_text(
     assert '<div class="stem rich"><p>Décrivez le fleuve.</p></div>' in page
     assert '<div class="rich"><p>3 idées, 1 point chacune</p></div>' in page
     assert "build/rich.js" in page and "build/rich.css" in page
+
+
+def test_a_teacher_uploads_a_bounded_number_of_images(
+        app: Flask, client: FlaskClient, auth: Auth, world: School) -> None:
+    auth.login(world.teacher.username)
+    csrf_token = token(client)
+    answers = [client.post("/media/upload", data={"school_id": world.school.id,
+                                                  "file": (BytesIO(png(n)), "a.png")},
+                           headers={"X-CSRFToken": csrf_token},
+                           content_type="multipart/form-data").status_code
+               for n in range(101)]
+    assert answers[:100] == [201] * 100 and answers[100] == 429
+    assert len(list((data_dir(app) / "media" / world.school.id).iterdir())) == 100

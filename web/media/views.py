@@ -24,6 +24,7 @@ from item_bank.service import version_type_and_content
 from student_records.models import Person, Role
 from web.access import role_required, staff_orgs
 from web.context import config, unit_of_work
+from web.extensions import client_address, limiter
 from web.messages import message_for
 
 bp = Blueprint("media", __name__, url_prefix="/media", template_folder="templates")
@@ -31,6 +32,13 @@ bp = Blueprint("media", __name__, url_prefix="/media", template_folder="template
 #: Who may upload (and see the files of their organisations).
 UPLOADING = (Role.TEACHER,)
 VIEWING = (Role.TEACHER, Role.GRADER)
+#: Uploads per teacher: plenty for authoring, a bound on filling the data dir.
+UPLOAD_LIMIT = "100 per hour"
+
+
+def _uploader() -> str:
+    user: Person | None = g.get("user")
+    return f"media-upload:{user.id if user is not None else client_address()}"
 
 
 @bp.app_template_filter("rich")
@@ -40,6 +48,7 @@ def rich(text: str | None) -> Markup:
 
 
 @bp.post("/upload")
+@limiter.limit(UPLOAD_LIMIT, key_func=_uploader)
 @role_required(*UPLOADING)
 def upload() -> ResponseReturnValue:
     """Store an image for a school; answers ``{"url", "name", "content_type", "size"}``."""
