@@ -110,13 +110,12 @@ def staff_may_see(db: Session, user: Person, organisation_id: str, name: str) ->
 def student_may_see(db: Session, user: Person, organisation_id: str, name: str) -> bool:
     """One of the student's own attempts shows the file, and is in progress or released."""
     rows = db.execute(
-        select(AttemptSlot.item_version_id, Attempt.state, Sitting.released_at)
+        select(AttemptSlot.item_version_id).distinct()
         .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
         .join(Sitting, Sitting.id == Attempt.sitting_id)
-        .where(Attempt.student_id == user.id))
-    for version_id, state, released_at in rows:
-        if state is not AttemptState.IN_PROGRESS and released_at is None:
-            continue
+        .where(Attempt.student_id == user.id,
+               (Attempt.state == AttemptState.IN_PROGRESS) | Sitting.released_at.is_not(None)))
+    for (version_id,) in rows:
         _type, content = version_type_and_content(db, version_id)
         if media.mentions(content, organisation_id, name):
             return True
