@@ -28,6 +28,7 @@ from ardoise.clock import utcnow
 from ardoise.db import Database
 from exam_engine import attempts, exams, sittings
 from exam_engine.models import DisplayMode
+from item_bank import service as items
 from item_bank.models import Item
 from student_records.models import Organisation, Person, SchoolClass
 from tests.e2e.live import LiveServer, product_env
@@ -37,6 +38,25 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "ardoise-demo"
 ALT = "Triangle rectangle de côtés 3, 4 et 5"
+
+
+STRUCTURED = [
+    ("inline_choice", "Pythagore à trous", {
+        "stem": {"fr": "Complétez l’énoncé du **théorème**."},
+        "text": {"fr": "Selon **Pythagore**, le carré de {{cote}} vaut la somme des "
+                       "{{puissance}} des autres côtés : $c^2 = a^2 + b^2$."},
+        "gaps": [{"id": "cote", "correct": "hyp",
+                  "options": [{"id": "hyp", "text": "l’hypoténuse"},
+                              {"id": "leg", "text": "un côté de l’angle droit"}]},
+                 {"id": "puissance", "correct": "carre",
+                  "options": [{"id": "carre", "text": "carrés"},
+                              {"id": "cube", "text": "cubes"}]}]}),
+    ("hot_text", "Nombres premiers", {
+        "stem": {"fr": "Sélectionnez les nombres *premiers*."},
+        "passage": {"fr": "Parmi les nombres *premiers* : [[p7:$7$]], [[p9:$9$]] et "
+                          "[[p6:six]]."},
+        "correct": ["p7"], "max_selections": 2}),
+]
 
 
 def png(width: int = 120, height: int = 80) -> bytes:
@@ -152,7 +172,11 @@ def test_a_formula_and_an_image_reach_the_students_page_typeset(
             klass = session.scalar(select(SchoolClass).where(SchoolClass.code == "MAT4-01"))
             student = session.scalar(select(Person).where(Person.username == "eleve02"))
             assert klass is not None and student is not None
-            exam = exams.create_exam(session, school.id, "Géométrie", item.created_by, [item.id])
+            structured = [items.create_item(session, school.id, kind, title, content,
+                                            author_id=item.created_by).item_id
+                          for kind, title, content in STRUCTURED]
+            exam = exams.create_exam(session, school.id, "Géométrie", item.created_by,
+                                     [item.id, *structured], shuffle_questions=False)
             now = utcnow()
             sitting = sittings.schedule_sitting(
                 session, exam, title="Géométrie", opens_at=now - timedelta(minutes=1),
@@ -180,5 +204,18 @@ def test_a_formula_and_an_image_reach_the_students_page_typeset(
     # The choices still answer as before: the label of a typeset choice ticks its radio.
     question.locator(".option label").first.click()
     expect(question.locator("input[type=radio]").first).to_be_checked()
+
+    # Gaps and spans keep working inside Markdown and math.
+    cloze = student_page.locator(".question[data-item-type=inline_choice]")
+    expect(cloze.locator(".cloze strong")).to_have_text("Pythagore")
+    expect(cloze.locator(".cloze .katex")).to_have_count(1)
+    cloze.get_by_label("Espace 1").select_option("hyp")
+    cloze.get_by_label("Espace 2").select_option("carre")
+    expect(cloze.locator("select[data-gap=cote] option[value=hyp]")).to_have_text("l’hypoténuse")
+    hot = student_page.locator(".question[data-item-type=hot_text]")
+    expect(hot.locator(".hot-span .katex")).to_have_count(2)
+    expect(hot.locator(".hot-passage em")).to_have_text("premiers")
+    hot.locator(".hot-span[data-span=p7]").click()
+    expect(hot.locator(".hot-span[data-span=p7]")).to_have_attribute("aria-pressed", "true")
     student_page.screenshot(path=str(shots / "rich-exam.png"), full_page=True)
     assert refused_student == []
