@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ardoise.celery_app import celery
 from ardoise.clock import iso
-from ardoise.errors import DomainError, Invalid, NotFound
+from ardoise.errors import DomainError, Invalid
 from ardoise.worker.tasks import import_items
 from item_bank import banks as item_banks
 from item_bank.bulk_import import read_progress
@@ -114,7 +114,7 @@ def import_create() -> ResponseReturnValue:
             path.write_bytes(data)
             records.audit(db, g.user, "import_items", "item_import", import_id,
                           organisation_id)
-    except (DomainError, NotFound) as error:
+    except DomainError as error:
         flash(message_for(error.code, error.params), "error")
         return _form_page(422)
     _dispatch(import_id, str(path), language)
