@@ -74,7 +74,7 @@ def _inline_double_math(self: RendererHTML, tokens: Sequence[Token], idx: int,
 
 
 _markdown = MarkdownIt("commonmark", {"html": True}).use(
-    dollarmath_plugin, double_inline=True, allow_digits=False)
+    dollarmath_plugin, double_inline=True, allow_digits=False, allow_space=False)
 _markdown.add_render_rule("math_inline_double", _inline_double_math)
 
 

@@ -116,6 +116,11 @@ def test_imported_html_is_taken_as_html_not_markdown() -> None:
 
 def test_currency_is_not_math_and_inline_double_dollars_stay_in_the_line() -> None:
     assert "math" not in render_text("Le livre coûte $5 et le cahier $6.")
+    # Prices as Quebec writes them: a space before the dollar sign.
+    assert "math" not in render_text("Un livre coûte 5 $ et un cahier 6 $.")
+    assert "math" not in render_text("Coûte 5$ et 6$.")
+    assert render_text("entre 3 $ et $x$") == \
+        '<p>entre 3 $ et <span class="math inline">x</span></p>'
     html = render_text("Soit $2x+1$ et $$\\sum_i x_i$$ ici")
     assert '<span class="math inline">2x+1</span>' in html
     assert '<span class="math display">\\sum_i x_i</span>' in html
