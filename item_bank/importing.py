@@ -68,11 +68,17 @@ def _existing(session: Session, organisation_id: str, bank_id: str | None,
 def import_items(session: Session, organisation_id: str, bank_id: str | None,
                  parsed: Iterable[ParsedItemLike], author_id: str | None,
                  dry_run: bool = False,
-                 progress: Callable[[int], None] | None = None) -> list[ImportedItem]:
+                 progress: Callable[[int], None] | None = None,
+                 filename: str = "") -> list[ImportedItem]:
     """Create the new items and a new version of every item already imported from the same
     source id. Any error leaves the database as it was and names the item; ``dry_run``
     checks everything and writes nothing. ``progress`` hears how many items are done after
-    each one (the page that follows a bulk import shows it)."""
+    each one (the page that follows a bulk import shows it).
+
+    :raises Invalid: ``import_item_invalid`` with params ``file`` (``filename``), ``item``,
+        ``reason`` (the code of the refusal, e.g. ``import_type_changed``) and that
+        refusal's own params (``field``...); ``detail`` says it in English.
+    """
     done: list[ImportedItem] = []
     savepoint = session.begin_nested()
     try:
@@ -82,9 +88,13 @@ def import_items(session: Session, organisation_id: str, bank_id: str | None,
                 if progress is not None:
                     progress(len(done))
             except DomainError as error:
-                raise Invalid("import_item_invalid", item=item.source_id or item.title,
-                              reason=error.code, **{k: v for k, v in error.params.items()
-                                                    if k in ("field",)}) from error
+                name = item.source_id or item.title
+                own = {k: str(v) for k, v in error.params.items()
+                       if k not in ("file", "item", "reason")}
+                where = f"{filename}: item {name!r}" if filename else f"item {name!r}"
+                raise Invalid("import_item_invalid",
+                              f"{where}: {error.detail or error.code} {own}".rstrip(" {}"),
+                              file=filename, item=name, reason=error.code, **own) from error
     except BaseException:
         savepoint.rollback()
         raise

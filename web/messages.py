@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
+from web.import_messages import IMPORT_CODES, IMPORT_REASONS, import_message, reason_text
+
 MESSAGES = {
     # Answer path refusals (Socket.IO and REST).
     "late": lazy_gettext("The time for this exam is over: this answer arrived after the deadline "
@@ -75,6 +77,12 @@ MESSAGES = {
                                           "bank's organisation."),
     "bank_last_author": lazy_gettext("A bank keeps at least one author: add another author "
                                      "first."),
+    # Said in full by web.import_messages (file, question, reason); these are the fallbacks.
+    "import_invalid": lazy_gettext("This file cannot be imported as it is."),
+    "import_item_invalid": lazy_gettext("This file cannot be imported as it is."),
+    "export_unsupported": lazy_gettext("This question cannot be exported to QTI."),
+    "import_type_changed": lazy_gettext("it was imported before as another type of question, "
+                                        "so it cannot become a new version of it."),
     "import_file_missing": lazy_gettext("Choose a file to import."),
     "search_invalid": lazy_gettext("This search filter is not valid (field: %(field)s)."),
     "import_invalid_form": lazy_gettext("The import is incomplete or wrong (field: "
@@ -144,8 +152,16 @@ FIELD_NAMES = {
 }
 
 
+def field_label(field: str) -> str:
+    return str(FIELD_NAMES.get(field, field))
+
+
 def message_for(code: str, params: dict[str, Any] | None = None) -> str:
     """The message for ``code`` in the current locale, with its parameters filled in."""
+    if code in IMPORT_CODES:
+        return import_message(code, dict(params or {}), field_label, message_for)
+    if code in IMPORT_REASONS:  # the reason a question of a file was skipped
+        return reason_text(code)
     template = MESSAGES.get(code)
     if template is None:
         return gettext("The request is not valid.")

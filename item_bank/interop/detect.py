@@ -58,7 +58,7 @@ def parse(data: bytes, filename: str, skip_unsupported: bool = False, *,
     if data.startswith(b"PK\x03\x04"):
         return read_package(data, ctx, skip_unsupported)
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise ImportInvalid(filename, "too_large", f"at most {MAX_DOCUMENT_BYTES} bytes")
+        raise ImportInvalid(filename, "too_large", "document_too_large", max=MAX_DOCUMENT_BYTES)
     text_start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if text_start == b"<":
         root = xml_root(data, ctx, filename)
@@ -70,14 +70,13 @@ def parse(data: bytes, filename: str, skip_unsupported: bool = False, *,
             outcomes: list[Outcome] = []
             tests = read_qti_document(root, filename, ctx, outcomes, lambda i, h: i)
             return finish(ctx, outcomes, skip_unsupported, tests)
-        raise ImportInvalid(filename, "unknown_format", f"an XML document of <{kind}>")
+        raise ImportInvalid(filename, "unknown_format", "xml_root_unknown", root=kind)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportInvalid(filename, "unknown_format", "neither XML, a zip nor UTF-8 text"
-                            ) from None
+        raise ImportInvalid(filename, "unknown_format", "not_text") from None
     if "{" not in text:
-        raise ImportInvalid(filename, "unknown_format", "no GIFT question found")
+        raise ImportInvalid(filename, "unknown_format", "no_gift_question")
     return gift.read(text, ctx, skip_unsupported)
 
 
@@ -85,7 +84,7 @@ def xml_root(data: bytes, ctx: Context, name: str) -> Element:
     try:
         return parse_xml(data)
     except UnsafeXml as error:
-        raise ImportInvalid(name, error.reason, error.detail) from None
+        raise ImportInvalid(name, error.reason, error.problem, **error.values) from None
 
 
 def read_qti_document(root: Element, path: str, ctx: Context, outcomes: list[Outcome],
@@ -94,14 +93,14 @@ def read_qti_document(root: Element, path: str, ctx: Context, outcomes: list[Out
     ns = namespace(root.tag)
     fmt = "qti3" if ns == qti3.NS else "qti2" if ns in qti21.NAMESPACES else ""
     if not fmt:
-        raise ImportInvalid(path, "unknown_format", f"namespace {ns!r} is not QTI 2.x or 3.0")
+        raise ImportInvalid(path, "unknown_format", "qti_namespace_unknown", namespace=ns)
     strip_namespaces(root)
     if fmt == "qti2":
         qti21.rename_to_qti3(root)
     if root.tag == "qti-assessment-test":
         return [qti3.read_test(root, item_id_of)]
     if root.tag != "qti-assessment-item":
-        raise ImportInvalid(path, "unknown_format", f"<{root.tag}> is not a QTI item or test")
+        raise ImportInvalid(path, "unknown_format", "qti_root_unknown", root=root.tag)
     identifier = root.get("identifier") or path
     attempt(outcomes, identifier, root.get("title") or identifier,
             lambda: qti3.read_item(root, ctx, fmt))
@@ -114,18 +113,18 @@ def read_package(data: bytes, ctx: Context, skip_unsupported: bool) -> ImportRes
         package = zipfile.ZipFile(BytesIO(data))
         entries = package.infolist()
     except (zipfile.BadZipFile, OSError) as error:
-        raise ImportInvalid(name, "bad_package", str(error)) from None
+        raise ImportInvalid(name, "bad_package", "zip_unreadable", error=error) from None
     if len(entries) > MAX_PACKAGE_ENTRIES:
-        raise ImportInvalid(name, "bad_package", f"more than {MAX_PACKAGE_ENTRIES} entries")
+        raise ImportInvalid(name, "bad_package", "too_many_entries", max=MAX_PACKAGE_ENTRIES)
     if sum(e.file_size for e in entries) > MAX_PACKAGE_BYTES:
-        raise ImportInvalid(name, "too_large", f"more than {MAX_PACKAGE_BYTES} bytes unpacked")
+        raise ImportInvalid(name, "too_large", "package_too_large", max=MAX_PACKAGE_BYTES)
     for entry in entries:
         path = entry.filename
         if path.startswith("/") or "\\" in path or ".." in path.split("/") or ":" in path:
-            raise ImportInvalid(name, "bad_package", f"unsafe entry name {path!r}")
+            raise ImportInvalid(name, "bad_package", "unsafe_entry_name", entry=repr(path))
     names = {e.filename for e in entries}
     if "imsmanifest.xml" not in names:
-        raise ImportInvalid(name, "bad_package", "no imsmanifest.xml at the top of the package")
+        raise ImportInvalid(name, "bad_package", "no_manifest")
 
     def read(path: str) -> Element:
         with package.open(path) as handle:
@@ -156,7 +155,7 @@ def read_package(data: bytes, ctx: Context, skip_unsupported: bool) -> ImportRes
             continue
         done.add(href)
         if href not in names:
-            raise ImportInvalid(name, "bad_package", f"{href!r} is named but not in the package")
+            raise ImportInvalid(name, "bad_package", "resource_missing", href=repr(href))
         root = read(href)
         if local(root.tag) in ("qti-assessment-test", "assessmentTest"):
             test_roots.append((href, root))

@@ -2,7 +2,10 @@
 
 Questions are separated by blank lines; ``// ...`` lines are comments;
 ``$CATEGORY: a/b`` gives the tags of the questions that follow. ``source_id`` is
-the ``::title::`` when there is one, else a hash of the question's text.
+the ``::title::`` when there is one, else ``gift-`` and a hash of the question's
+text; a second question of the file with the same one gets ``#2``, a third ``#3``
+(see :class:`UniqueIds`), so that ids are unique in a file and the same at every
+import of that file.
 """
 
 from __future__ import annotations
@@ -80,10 +83,35 @@ def questions(source: str) -> list[str]:
     return blocks
 
 
+class UniqueIds:
+    """Source ids made unique in the order they are asked for: ``x``, ``x#2``, ``x#3``...
+
+    GIFT files often repeat a title (``::Q1::`` in each category) or have none (two
+    identical true/false questions): the first keeps the plain id, so that a file
+    imported before this rule still finds its items, and each repeat is numbered by its
+    rank in the file, which the same file gives again at every import.
+    """
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.seen: dict[str, int] = {}
+
+    def take(self, base: str) -> str:
+        rank = self.seen.get(base, 0) + 1
+        candidate = base if rank == 1 else f"{base}#{rank}"
+        while candidate in self.used:  # a title written "Q1#2" by hand came first
+            rank += 1
+            candidate = f"{base}#{rank}"
+        self.seen[base] = rank
+        self.used.add(candidate)
+        return candidate
+
+
 def read(source: str, ctx: Context, skip_unsupported: bool) -> ImportResult:
     outcomes: list[Outcome] = []
     always: list[Skipped] = []
     tags: list[str] = []
+    ids = UniqueIds()
     for block in questions(source):
         if block.lstrip().startswith("$CATEGORY:"):
             first, _, block = block.lstrip().partition("\n")
@@ -95,10 +123,10 @@ def read(source: str, ctx: Context, skip_unsupported: bool) -> ImportResult:
         title_match = TITLE.match(block.strip())
         title = unescape(title_match.group(1)) if title_match else ""
         body = block.strip()[title_match.end():] if title_match else block.strip()
-        source_id = title or "gift-" + hashlib.sha256(body.encode()).hexdigest()[:16]
+        source_id = ids.take(title or "gift-" + hashlib.sha256(body.encode()).hexdigest()[:16])
         shown = title or unescape(cut_unescaped(body, "{")[0])[:60]
         if "{" not in body.replace("\\{", ""):
-            always.append(Skipped(source_id, shown, "not_a_question", "no answer block"))
+            always.append(Skipped.of(source_id, shown, "not_a_question", "no_answer_block"))
             continue
 
         def build(body: str = body, source_id: str = source_id, shown: str = shown,
@@ -118,7 +146,7 @@ def read_question(body: str, ctx: Context) -> tuple[str, Content, str]:
     before, rest = cut_unescaped(body, "{")
     block, after = cut_unescaped(rest, "}")
     if not rest or "}" not in rest.replace("\\}", ""):
-        raise ItemProblem("malformed", "an answer block without its closing }")
+        raise ItemProblem("malformed", "unclosed_answer_block")
     block = cut_unescaped(block, "####")[0].strip()
     raw_before, raw_after = unescape(before, strip=False), unescape(after, strip=False)
     before, after = raw_before.strip(), raw_after.strip()
@@ -165,7 +193,7 @@ def choice(answers: list[str], ctx: Context) -> tuple[str, Content]:
         weights.append(value)
     correct = [o["id"] for o, w in zip(options, weights, strict=True) if w > 0]
     if not correct:
-        raise ItemProblem("invalid_content", "no answer is right")
+        raise ItemProblem("invalid_content", "no_right_answer")
     if len(correct) == 1 and max(weights) >= 100:
         return "single_choice", {"options": options, "correct": correct[0]}
     return "multiple_response", {"options": options, "correct": correct}
@@ -188,8 +216,9 @@ def numeric(block: str) -> Content:
             value, _, tolerance = text.partition(":")
             return {"answer": float(value), "tolerance": float(tolerance or 0)}
         except ValueError:
-            raise ItemProblem("invalid_content", f"not a number: {text!r}") from None
-    raise ItemProblem("invalid_content", "no numeric answer is worth full marks")
+            raise ItemProblem("invalid_content", "not_a_number", what="answer",
+                              value=repr(text)) from None
+    raise ItemProblem("invalid_content", "no_full_marks_number")
 
 
 def matching(answers: list[str], ctx: Context) -> Content:

@@ -63,7 +63,7 @@ def read(root: Element, ctx: Context, skip_unsupported: bool) -> ImportResult:
         source_id = idnumber or "/".join(category + [name])
         if kind == "description":
             # Information text, not a question: never an error, always listed.
-            always.append(Skipped(source_id, name, "not_a_question", "description"))
+            always.append(Skipped.of(source_id, name, "not_a_question", "moodle_description"))
             continue
         reader = READERS.get(kind)
         tags = category + [text(t) for t in question.iter("tag") if text(t)]
@@ -72,7 +72,7 @@ def read(root: Element, ctx: Context, skip_unsupported: bool) -> ImportResult:
                   title: str = name, tag_list: list[str] = tags,
                   read_type: Reader | None = reader) -> ParsedItem:
             if read_type is None:
-                raise ItemProblem("unsupported_type", f"Moodle question type {k!r}")
+                raise ItemProblem("unsupported_type", "moodle_type_unknown", type=repr(k))
             item_type, content = read_type(q, ctx)
             extra = content.pop("_metadata", {})
             if item_type != "inline_choice":
@@ -102,7 +102,7 @@ def read_multichoice(question: Element, ctx: Context) -> tuple[str, Content]:
     if flag(question, "single", True):
         best = max(range(len(answers)), key=lambda n: fractions[n], default=None)
         if best is None or fractions[best] <= 0:
-            raise ItemProblem("invalid_content", "no answer is worth any points")
+            raise ItemProblem("invalid_content", "no_answer_with_points")
         return "single_choice", {"options": options, "correct": options[best]["id"],
                                  "shuffle": shuffle}
     correct = [o["id"] for o, f in zip(options, fractions, strict=True) if f > 0]
@@ -117,13 +117,13 @@ def read_truefalse(question: Element, _ctx: Context) -> tuple[str, Content]:
     for answer in question.findall("answer"):
         if fraction(answer) > 0:
             return "true_false", {"correct": text(answer).lower() in ("true", "vrai")}
-    raise ItemProblem("invalid_content", "neither true nor false is worth any points")
+    raise ItemProblem("invalid_content", "true_false_without_points")
 
 
 def read_shortanswer(question: Element, _ctx: Context) -> tuple[str, Content]:
     answers = [text(a) for a in question.findall("answer") if fraction(a) >= 100]
     if any(re.search(r"(?<!\\)\*", a) for a in answers):
-        raise ItemProblem("unsupported_feature", "a short answer with a * wildcard")
+        raise ItemProblem("unsupported_feature", "short_answer_wildcard")
     return "short_text", {"answers": [a.replace("\\*", "*") for a in answers],
                           "case_sensitive": flag(question, "usecase", False)}
 
@@ -138,7 +138,7 @@ def read_numerical(question: Element, _ctx: Context) -> tuple[str, Content]:
             if unit:
                 content["unit"] = unit
             return "numeric", content
-    raise ItemProblem("invalid_content", "no numerical answer is worth full marks")
+    raise ItemProblem("invalid_content", "no_full_marks_number")
 
 
 def read_matching(question: Element, ctx: Context) -> tuple[str, Content]:
@@ -174,8 +174,7 @@ def read_cloze(question: Element, ctx: Context) -> tuple[str, Content]:
 
     def gap(match: re.Match[str]) -> str:
         if match.group(2) not in CLOZE_CHOICE:
-            raise ItemProblem("unsupported_feature",
-                              f"a cloze gap of type {match.group(2)} (only MULTICHOICE gaps)")
+            raise ItemProblem("unsupported_feature", "cloze_gap_type", gap=match.group(2))
         gap_id = f"g{len(gaps) + 1}"
         shuffles.append(match.group(2).endswith("S"))
         options, correct = [], None
@@ -193,7 +192,7 @@ def read_cloze(question: Element, ctx: Context) -> tuple[str, Content]:
 
     gap_text = CLOZE_GAP.sub(gap, source)
     if not gaps:
-        raise ItemProblem("invalid_content", "a cloze question without gaps")
+        raise ItemProblem("invalid_content", "cloze_without_gaps")
     return "inline_choice", {"text": ctx.html(gap_text), "gaps": gaps, "shuffle": all(shuffles)}
 
 

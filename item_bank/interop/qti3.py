@@ -27,9 +27,9 @@ from item_bank.interop.model import (
     language_of,
 )
 from item_bank.interop.safe_xml import UnsafeXml, html_to_xml, parse_xml
+from item_bank.types.file_upload import KIND_EXTENSIONS
 from item_bank.types.hot_text import SPAN
 from item_bank.types.inline_choice import GAP_MARKER
-from item_bank.types.file_upload import KIND_EXTENSIONS
 from item_bank.types.parts import ID_PATTERN
 from item_bank.types.short_text import patterns, plain_answers
 
@@ -158,10 +158,10 @@ def read_item(root: Element, ctx: Context, fmt: str = "qti3") -> ParsedItem:
     """One ``qti-assessment-item`` (namespaces stripped) as a validated item."""
     identifier = root.get("identifier") or ""
     if not identifier:
-        raise ItemProblem("malformed", "the item has no identifier")
+        raise ItemProblem("malformed", "no_identifier")
     body = first(root, "qti-item-body")
     if body is None:
-        raise ItemProblem("malformed", "the item has no body")
+        raise ItemProblem("malformed", "no_body")
     decls = declarations(root)
     processing = first(root, "qti-response-processing")
     template = (processing.get("template", "") if processing is not None else "")
@@ -170,15 +170,17 @@ def read_item(root: Element, ctx: Context, fmt: str = "qti3") -> ParsedItem:
     interactions = [e for e in body.iter() if e.tag.endswith("-interaction")]
     kinds = {e.tag for e in interactions}
     if not interactions:
-        raise ItemProblem("unsupported_type", "no interaction")
+        raise ItemProblem("unsupported_type", "no_interaction")
     if kinds == {"qti-inline-choice-interaction"}:
         item_type, content = read_inline_choice(body, interactions, decls, ctx)
     elif len(interactions) > 1:
-        raise ItemProblem("unsupported_type", "several interactions: " + ", ".join(sorted(kinds)))
+        raise ItemProblem("unsupported_type", "several_interactions",
+                          interactions=", ".join(sorted(kinds)))
     else:
         reader = READERS.get(interactions[0].tag)
         if reader is None:
-            raise ItemProblem("unsupported_type", interactions[0].tag)
+            raise ItemProblem("unsupported_type", "interaction_unknown",
+                              interaction=interactions[0].tag)
         interaction = interactions[0]
         decl = decls.get(interaction.get("response-identifier", ""), Declaration())
         item_type, content = reader(interaction, decl, processing, ctx)
@@ -217,7 +219,7 @@ def read_choice(interaction: Element, decl: Declaration, _rp: Element | None,
     if decl.cardinality == "multiple":
         return "multiple_response", {"options": options, "correct": keyed, "shuffle": shuffle}
     if not keyed:
-        raise ItemProblem("invalid_content", "no correct response")
+        raise ItemProblem("invalid_content", "no_correct_response")
     if {o["id"].lower() for o in options} == {"true", "false"}:
         return "true_false", {"correct": keyed[0].lower() == "true"}
     return "single_choice", {"options": options, "correct": keyed[0], "shuffle": shuffle}
@@ -228,7 +230,7 @@ def read_text_entry(interaction: Element, decl: Declaration, rp: Element | None,
     keyed = decl.keyed()
     if decl.base_type in ("float", "integer"):
         if not keyed:
-            raise ItemProblem("invalid_content", "no correct response")
+            raise ItemProblem("invalid_content", "no_correct_response")
         content: Content = {"answer": keyed[0], "tolerance": 0, "tolerance_mode": "absolute"}
         equal = first(rp, "qti-equal") if rp is not None else None
         if equal is not None and equal.get("tolerance-mode") in ("absolute", "relative"):
@@ -246,7 +248,7 @@ def read_text_entry(interaction: Element, decl: Declaration, rp: Element | None,
     answers += [{"pattern": p}
                 for p in matched_patterns(rp, interaction.get("response-identifier", ""))]
     if not answers:
-        raise ItemProblem("invalid_content", "no correct response")
+        raise ItemProblem("invalid_content", "no_correct_response")
     return "short_text", {
         "answers": answers,
         "case_sensitive": decl.case_sensitive,
@@ -305,7 +307,7 @@ def read_match(interaction: Element, decl: Declaration, _rp: Element | None,
                ctx: Context) -> tuple[str, Content]:
     sets = children(interaction, "qti-simple-match-set")
     if len(sets) != 2:
-        raise ItemProblem("malformed", "a match interaction needs two sets")
+        raise ItemProblem("malformed", "match_needs_two_sets")
     premises, responses = ([{"id": safe_id(c.get("identifier")),
                              "text": ctx.html(inner_html(c).strip())}
                             for c in s.iter("qti-simple-associable-choice")] for s in sets)
@@ -313,7 +315,7 @@ def read_match(interaction: Element, decl: Declaration, _rp: Element | None,
     for pair in decl.keyed():
         left, _, right = pair.partition(" ")
         if safe_id(left) in pairs:
-            raise ItemProblem("unsupported_feature", "a premise with several right responses")
+            raise ItemProblem("unsupported_feature", "premise_several_responses")
         pairs[safe_id(left)] = safe_id(right.strip())
     return "matching", {"premises": premises, "responses": responses, "pairs": pairs}
 
@@ -325,7 +327,7 @@ def read_order(interaction: Element, decl: Declaration, _rp: Element | None,
              for c in interaction.iter("qti-simple-choice")}
     order = decl.keyed()
     if sorted(order) != sorted(items):
-        raise ItemProblem("invalid_content", "the correct order does not list every choice")
+        raise ItemProblem("invalid_content", "order_incomplete")
     return "ordering", {"items": [items[i] for i in order],
                         "scoring": interaction.get("data-ardoise-scoring", "all_or_nothing")}
 
@@ -336,7 +338,7 @@ def read_hottext(interaction: Element, decl: Declaration, _rp: Element | None,
         if element.tag == "qti-hottext":
             words = inner_html(element).strip()
             if "[" in words or "]" in words:
-                raise ItemProblem("unsupported_feature", "square brackets in a hot text span")
+                raise ItemProblem("unsupported_feature", "hot_text_brackets")
             return f"[[{safe_id(element.get('identifier'))}:{words}]]"
         return without_prompt(element)
 
@@ -408,8 +410,7 @@ def fragment(parent: Element, markup: str, pattern: re.Pattern[str] | None = Non
     try:
         div = parse_xml(xml.encode())
     except UnsafeXml:
-        raise ItemProblem("unsupported_feature", "a marker that crosses HTML elements"
-                          ) from None
+        raise ItemProblem("unsupported_feature", "marker_crosses_elements") from None
     if len(parent):
         parent[-1].tail = (parent[-1].tail or "") + (div.text or "")
     else:
@@ -472,14 +473,15 @@ def choices(parent: Element, tag: str, entries: list[dict[str, Any]], language: 
 def item_to_xml(item: ParsedItem) -> bytes:
     """One ``qti-assessment-item`` document for ``item``.
 
-    :raises Invalid: ``export_unsupported`` (params ``item``, ``reason``) for an item
-        QTI cannot carry.
+    :raises Invalid: ``export_unsupported`` (params ``item``, ``reason``, ``problem`` and
+        its values) for an item QTI cannot carry.
     """
     try:
         return write_item(item)
     except ItemProblem as problem:
         raise Invalid("export_unsupported", f"{item.source_id}: {problem}",
-                      item=item.source_id, reason=problem.reason) from None
+                      item=item.source_id, reason=problem.reason, problem=problem.problem,
+                      **problem.values) from None
 
 
 def write_item(item: ParsedItem) -> bytes:
@@ -611,7 +613,7 @@ def write_item(item: ParsedItem) -> bytes:
 
         fragment(body, pick(content["text"], lang), GAP_MARKER, gap_xml)
     else:
-        raise ItemProblem("unsupported_type", f"{kind} has no QTI form")
+        raise ItemProblem("unsupported_type", "no_qti_form", type=kind)
     SubElement(root, "qti-outcome-declaration", {
         "identifier": "SCORE", "cardinality": "single", "base-type": "float",
         "normal-maximum": fmt_number(content["points"])})

@@ -6,6 +6,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 import defusedxml.ElementTree as SafeET
@@ -18,10 +19,11 @@ MAX_DEPTH = 200
 class UnsafeXml(ValueError):
     """The document is refused; ``reason`` is a stable code."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, problem: str, **values: Any) -> None:
         self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
+        self.problem = problem  # a code of item_bank.interop.model.PROBLEMS
+        self.values = {k: str(v) for k, v in values.items()}
+        super().__init__(f"{reason}: {problem} {self.values}".rstrip(" {}"))
 
 
 def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES,
@@ -32,7 +34,7 @@ def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES,
     shuts out entity expansion ("billion laughs") and external entities at once.
     """
     if len(data) > max_bytes:
-        raise UnsafeXml("too_large", f"{len(data)} bytes, at most {max_bytes}")
+        raise UnsafeXml("too_large", "xml_too_large", size=len(data), max=max_bytes)
     depth = 0
     root: Element | None = None
     try:
@@ -43,18 +45,17 @@ def parse_xml(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES,
                 if root is None:
                     root = element
                 if depth > max_depth:
-                    raise UnsafeXml("too_deep", f"more than {max_depth} levels")
+                    raise UnsafeXml("too_deep", "xml_too_deep", max=max_depth)
             else:
                 depth -= 1
     except DefusedXmlException as error:
-        raise UnsafeXml("forbidden_xml", f"DTDs and entities are refused ({type(error).__name__})"
-                        ) from None
+        raise UnsafeXml("forbidden_xml", "dtd_refused", error=type(error).__name__) from None
     except ET.ParseError as error:
-        raise UnsafeXml("not_well_formed", str(error)) from None
+        raise UnsafeXml("not_well_formed", "xml_syntax", error=error) from None
     except LookupError as error:  # an encoding declaration that names no encoding
-        raise UnsafeXml("not_well_formed", str(error)) from None
+        raise UnsafeXml("not_well_formed", "xml_syntax", error=error) from None
     if root is None:
-        raise UnsafeXml("not_well_formed", "empty document")
+        raise UnsafeXml("not_well_formed", "xml_empty")
     return root
 
 

@@ -41,14 +41,17 @@ def test_moodle_every_supported_type() -> None:
     assert [g["correct"] for g in cloze["gaps"]] == ["a", "b"]
     # A description is information, not a question: listed, never an error.
     assert result.skipped == (Skipped("Mathématiques/Géométrie/Consignes", "Consignes",
-                                      "not_a_question", "description"),)
+                                      "not_a_question", "description", "moodle_description"),)
 
 
 def test_moodle_unsupported_refuses_the_whole_file() -> None:
     with pytest.raises(ImportInvalid) as caught:
         parse(sample("moodle_unsupported.xml"), "moodle_unsupported.xml")
     assert caught.value.params == {"file": "moodle_unsupported.xml",
-                                   "item": "Vitesse calculée", "reason": "unsupported_type"}
+                                   "item": "Vitesse calculée", "reason": "unsupported_type",
+                                   "problem": "moodle_type_unknown", "type": "'calculated'"}
+    assert str(caught.value) == ("moodle_unsupported.xml: item 'Vitesse calculée': "
+                                 "unsupported_type: Moodle question type 'calculated'")
 
 
 def test_moodle_skip_unsupported_imports_the_rest_and_says_why() -> None:
@@ -59,6 +62,8 @@ def test_moodle_skip_unsupported_imports_the_rest_and_says_why() -> None:
         ("Capitale en lacunes", "unsupported_feature"),
         ("Mot commençant par photo", "unsupported_feature")]
     assert "SHORTANSWER" in result.skipped[1].detail
+    assert (result.skipped[1].problem, result.skipped[1].values) == (
+        "cloze_gap_type", {"gap": "SHORTANSWER"})
 
 
 def test_moodle_item_without_a_right_answer_is_named() -> None:
@@ -103,7 +108,7 @@ def test_gift_malformed_names_the_question() -> None:
     with pytest.raises(ImportInvalid) as caught:
         parse(sample("malformed.gift"), "malformed.gift")
     assert caught.value.params == {"file": "malformed.gift", "item": "Accolade oubliée",
-                                   "reason": "malformed"}
+                                   "reason": "malformed", "problem": "unclosed_answer_block"}
     skipped = parse(sample("malformed.gift"), "malformed.gift", skip_unsupported=True)
     assert [i.title for i in skipped.items] == ["Bonne question"]
 

@@ -98,7 +98,8 @@ def test_invalid_item_names_file_item_and_reason() -> None:
     error = caught.value
     assert error.code == "import_invalid"
     assert error.params == {"file": "malformed_qti3_item.xml", "item": "Clé introuvable",
-                            "reason": "invalid_content"}
+                            "reason": "invalid_content", "problem": "invalid_field",
+                            "type": "single_choice", "field": "correct"}
     assert "malformed_qti3_item.xml" in str(error) and "Clé introuvable" in str(error)
 
 
@@ -122,7 +123,8 @@ def test_an_item_qti_cannot_carry_is_refused_on_export() -> None:
     with pytest.raises(Invalid) as caught:
         item_to_xml(item)
     assert caught.value.code == "export_unsupported"
-    assert caught.value.params == {"item": "code-1", "reason": "unsupported_type"}
+    assert caught.value.params == {"item": "code-1", "reason": "unsupported_type",
+                                   "problem": "no_qti_form", "type": "code"}
 
 
 def bilingual(source_id: str, item_type: str, content: dict[str, Any]) -> ParsedItem:
