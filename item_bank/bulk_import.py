@@ -94,7 +94,8 @@ def run_import(database: Database, import_id: str, upload: Path, language: str =
         try:
             with database.session() as session:
                 done = importing.import_items(session, organisation_id, bank_id, parsed.items,
-                                              author_id, dry_run=dry_run, progress=progress)
+                                              author_id, dry_run=dry_run, progress=progress,
+                                              filename=filename)
                 job = session.get(ItemImport, import_id)
                 assert job is not None
                 job.status, job.done, job.finished_at = "done", len(done), utcnow()
@@ -103,7 +104,8 @@ def run_import(database: Database, import_id: str, upload: Path, language: str =
                     "items": [{"id": d.item_id, "type": d.item_type, "title": d.title,
                                "version": d.version, "new": d.created} for d in done],
                     "skipped": [{"source_id": s.source_id, "title": s.title,
-                                 "reason": s.reason_code, "detail": s.detail}
+                                 "reason": s.reason_code, "detail": s.detail,
+                                 "problem": s.problem, "values": s.values}
                                 for s in parsed.skipped],
                 }
         except DomainError as error:

@@ -81,6 +81,7 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
                 except NotFound:
                     bank_id = banks.create_bank(session, org.id, bank_name, False, author_id).id
             done = importing.import_items(session, org.id, bank_id, parsed.items, author_id,
+                                          filename=file.name,
                                           dry_run=dry_run)
             if dry_run:
                 session.rollback()
@@ -95,7 +96,7 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
         "items": [{"id": d.item_id, "type": d.item_type, "title": d.title,
                    "version": d.version, "new": d.created} for d in done],
         "skipped": [{"source_id": s.source_id, "title": s.title, "reason": s.reason_code,
-                     "detail": s.detail} for s in parsed.skipped],
+                     "problem": s.problem, "detail": s.detail} for s in parsed.skipped],
         "dry_run": dry_run,
     }, ensure_ascii=False))
 

@@ -120,3 +120,18 @@ def test_the_import_page_says_why_in_french(client: FlaskClient, auth: Auth,
     page = html.unescape(client.get(sent.headers["Location"]).get_data(as_text=True))
     assert ("Fichier « dictée.gift », question « Accolade oubliée » : la question est mal "
             "écrite (un bloc de réponses sans son } fermant).") in page
+
+
+def test_the_import_page_says_in_french_why_questions_were_skipped(
+        client: FlaskClient, auth: Auth, world: School) -> None:
+    auth.login(world.teacher.username)
+    sent = upload(client, sample("moodle_unsupported.xml"), "sciences.xml",
+                  organisation_id=world.school.id, skip_unsupported="on")
+    assert finished(client, sent.headers["Location"])["status"] == "done"
+    page = html.unescape(client.get(sent.headers["Location"]).get_data(as_text=True))
+    skipped = page[page.index('id="skipped-items"'):]
+    assert "cette sorte de question n’est pas prise en charge" in skipped
+    assert "le type de question Moodle 'calculated'" in skipped
+    assert ("un trou de texte à trous de type SHORTANSWER (seuls les trous MULTICHOICE sont "
+            "pris en charge)") in skipped
+    assert "Moodle question type" not in skipped  # no English left on a French page

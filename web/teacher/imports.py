@@ -29,7 +29,8 @@ from student_records import service as records
 from student_records.models import Organisation, Role
 from web.access import AUTHORING, role_required, staff_orgs
 from web.context import config, unit_of_work
-from web.messages import MESSAGES, message_for
+from web.import_messages import problem_text
+from web.messages import MESSAGES, field_label, message_for
 from web.teacher.views import bp, type_label
 
 RECENT = 10
@@ -154,6 +155,7 @@ def import_show(import_id: str) -> ResponseReturnValue:
             error_message=(message_for(error["code"], params) if error.get("code") in MESSAGES
                            else _("This file cannot be imported as it is.")) if error else "",
             error_params=params, reason_message=_reason_message,
+            problem_message=_problem_message,
             error_detail=error.get("detail", ""))
 
 
@@ -161,6 +163,13 @@ def _reason_message(code: str) -> str:
     """A reason code in words when the catalogue has it, the code itself otherwise."""
     text = message_for(code, {})
     return code if text == message_for("", {}) else text
+
+
+def _problem_message(skipped: dict[str, Any]) -> str:
+    """Why a question was skipped, translated when its problem code is known."""
+    words = problem_text(str(skipped.get("problem") or ""), dict(skipped.get("values") or {}),
+                         field_label)
+    return words or str(skipped.get("detail") or "")
 
 
 @bp.get("/imports/<import_id>/progress")
