@@ -24,6 +24,7 @@ from typing import Any
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -73,9 +74,43 @@ def _inline_double_math(self: RendererHTML, tokens: Sequence[Token], idx: int,
     return f'<span class="math display">{escape(tokens[idx].content)}</span>'
 
 
+_TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)")
+_VOID = {"br", "hr", "img", "wbr"}
+
+
+def _stray_tags(state: StateCore) -> None:
+    """Inline HTML counts only as whole elements: an opening tag needs its closing tag in
+    the same paragraph (void elements excepted), else it is text. ``Si a<b et b>c`` is a
+    comparison, not a bold element with attributes ``et`` and ``b``."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        open_tags: list[tuple[str, Token]] = []
+        stray: list[Token] = []
+        for token in block.children:
+            found = _TAG.match(token.content) if token.type == "html_inline" else None
+            if found is None:
+                continue
+            closing, name = found.group(1) == "/", found.group(2).lower()
+            if not closing:
+                if name not in _VOID and not token.content.endswith("/>"):
+                    open_tags.append((name, token))
+                continue
+            for depth in range(len(open_tags) - 1, -1, -1):
+                if open_tags[depth][0] == name:
+                    stray.extend(t for _, t in open_tags[depth + 1:])
+                    del open_tags[depth:]
+                    break
+            else:
+                stray.append(token)
+        for token in stray + [t for _, t in open_tags]:
+            token.type = "text"
+
+
 _markdown = MarkdownIt("commonmark", {"html": True}).use(
     dollarmath_plugin, double_inline=True, allow_digits=False, allow_space=False)
 _markdown.add_render_rule("math_inline_double", _inline_double_math)
+_markdown.core.ruler.push("stray_tags", _stray_tags)
 
 
 def sanitise_html(html: str) -> str:

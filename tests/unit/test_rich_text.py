@@ -183,3 +183,13 @@ def test_every_rich_field_of_content_needs_alt_text_and_is_named() -> None:
         assert refused.value.params["field"] == field
     require_alt_text_in({"stem": {"fr": "![Un chat](/media/o/a.png)"},
                          "options": [{"id": "a", "text": {"fr": "rien"}}]})
+
+
+def test_comparisons_are_text_and_only_whole_elements_are_html() -> None:
+    assert render_text("Si a<b et b>c, alors a<c.") == \
+        "<p>Si a&lt;b et b&gt;c, alors a&lt;c.</p>"
+    assert render_text("H<sub>2</sub>O, <b>gras</b> et<br>fin") == \
+        "<p>H<sub>2</sub>O, <b>gras</b> et<br>fin</p>"
+    assert render_text("<i>x</i> <b>y") == "<p><i>x</i> &lt;b&gt;y</p>"
+    assert render_run(" si p<q et q>r ") == " si p&lt;q et q&gt;r "
+    assert render_text("`a<b c>d`") == "<p><code>a&lt;b c&gt;d</code></p>"
