@@ -16,6 +16,7 @@ from ardoise.clock import utcnow
 from exam_engine import exams, sittings
 from exam_engine.models import Attempt, DisplayMode
 from item_bank import service as items
+from item_bank.models import Item
 from student_records.models import Person
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import slot_rows, unique_prefix, wait_graded
@@ -138,3 +139,40 @@ def test_student_hands_in_a_file_and_a_marker_downloads_it(
     page.screenshot(path=str(stack.data_dir / f"file-marking-{world.teacher.username}.png"),
                     full_page=True)
     marker.close()
+
+
+def test_teacher_authors_a_file_upload_question_with_its_preview(
+        stack: Stack, browser: Browser) -> None:
+    world, _sitting_id = seed(stack)
+    context = browser.new_context(locale="fr-CA", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(stack.server.url + "/login")
+    page.fill("#username", world.teacher.username)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.goto(stack.server.url + "/teacher/items/new?type=file_upload")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dépôt de fichier")
+    page.fill("#stem_fr", "Remettez votre plan de dissertation.")
+    page.fill("#stem_en", "Hand in your essay outline.")
+    kinds = page.get_by_role("group", name=re.compile("Sortes de fichiers acceptées"))
+    expect(kinds.get_by_role("checkbox", name="PDF")).to_be_checked()
+    kinds.get_by_role("checkbox", name=re.compile("^Documents bureautiques")).check()
+    page.fill("#max_mb", "2,5")
+    page.fill("#rubric_fr", "Thèse claire, trois arguments")
+    page.get_by_role("button", name="Aperçu").click()
+    preview = page.locator("#preview")
+    expect(preview.locator("#preview-fr input[type=file]")).to_have_attribute(
+        "accept", re.compile(r"^\.pdf,\.docx,"))
+    expect(preview.locator("#preview-fr .hint")).to_contain_text("Au plus 2,5 Mo")
+    expect(preview.locator("#preview-en .hint")).to_contain_text("At most 2.5 MB")
+    expect(preview).not_to_contain_text("Thèse claire")
+    page.screenshot(path=str(stack.data_dir / f"file-authoring-{world.teacher.username}.png"),
+                    full_page=True)
+    page.fill("#title", "Plan de dissertation")
+    page.get_by_role("button", name="Enregistrer la question").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    context.close()
+    with stack.database.session() as session:
+        item = session.scalar(select(Item).where(Item.title == "Plan de dissertation",
+                                                 Item.organisation_id == world.school.id))
+        assert item is not None and item.item_type == "file_upload"
