@@ -14,7 +14,7 @@ from exam_engine.models import Exam, Sitting
 from student_records import service as records
 from student_records.models import Accommodation, Person
 
-DEMO_USERS = ["admin", "enseignant", "surveillant", "correcteur"] + \
+DEMO_USERS = ["admin", "enseignant", "enseignant2", "surveillant", "correcteur"] + \
     [f"eleve{n:02d}" for n in range(1, 31)]
 
 

@@ -8,8 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ardoise.db import Database
-from item_bank import banks
+from item_bank import banks, workflow
 from item_bank import service as items
+from item_bank.workflow import ItemStatus
 from student_records import service as records
 from student_records.models import Role
 from tests.conftest import Auth
@@ -62,9 +63,18 @@ def test_the_banks_member_sees_and_uses_them(
     assert page.status_code == 200 and SECRET_STEM in page.get_data(as_text=True)
     form = client.get("/teacher/exams/new").get_data(as_text=True)
     assert item_id in form
-    posted = client.post("/teacher/exams/new", data={  # the very form refused to others
-        "csrf_token": csrf(form), "title": "Vol", "item_ids": [item_id],
-        "school_id": world.school.id})
+    data = {"csrf_token": csrf(form), "title": "Vol", "item_ids": [item_id],
+            "school_id": world.school.id}
+    # Not before a reviewer of the bank published it: a ministry item is reviewed first.
+    refused = client.post("/teacher/exams/new", data=data)
+    assert refused.status_code == 422
+    assert "n’est pas encore publiée" in refused.get_data(as_text=True)
+    with app_db.session() as session:
+        banks.add_member(session, items.get_item(session, item_id).bank_id or "",
+                         world.grader.id, banks.BankRole.REVIEWER, world.teacher.id)
+        for status in (ItemStatus.REVIEWED, ItemStatus.PUBLISHED):
+            workflow.change_status(session, item_id, status, world.grader.id)
+    posted = client.post("/teacher/exams/new", data=data)  # the very form refused to others
     assert posted.status_code == 302, posted.get_data(as_text=True)[-2000:]
 
 
