@@ -1,4 +1,5 @@
-"""The demo school: a board, a school, staff, 30 students, a 12-question exam, an open sitting."""
+"""The demo school: a board, a school, staff, 30 students, a 12-question exam, an open sitting,
+practice questions in a pool and a parametrised question."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from ardoise.clock import utcnow
 from ardoise.db import Database
 from exam_engine import exams, sittings
 from exam_engine.models import Exam, Sitting
+from item_bank import pools, workflow
 from item_bank import service as items
+from item_bank.models import ItemPool
+from item_bank.workflow import ItemStatus
 from student_records import service as records
 from student_records.models import Organisation, OrgKind, Person, Role, SchoolClass
 
@@ -27,6 +31,57 @@ FAMILY = ["Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin"
           "Fortin", "Gagné", "Ouellet", "Pelletier", "Bélanger", "Lévesque", "Bergeron",
           "Leblanc", "Paquette", "Girard", "Simard", "Boucher", "Caron", "Beaulieu", "Cloutier",
           "Dubé", "Poirier", "Fournier", "Lapointe", "Leclerc", "Lefebvre", "Poulin"]
+
+
+# Practice questions for pools: published (reviewed by the second teacher), tagged, with a
+# difficulty; and one parametrised question, each student getting their own numbers.
+PRACTICE: list[tuple[str, int, str, str, float]] = [
+    ("Fraction — somme", 1, "Combien font 1/2 + 1/4 (en décimal)?",
+     "What is 1/2 + 1/4 (as a decimal)?", 0.75),
+    ("Fraction — produit", 2, "Combien font 2/3 × 3/4 (en décimal)?",
+     "What is 2/3 × 3/4 (as a decimal)?", 0.5),
+    ("Fraction — quotient", 2, "Combien font 3/4 ÷ 1/2 (en décimal)?",
+     "What is 3/4 ÷ 1/2 (as a decimal)?", 1.5),
+    ("Fraction — pourcentage", 3, "Quel pourcentage représente 7/20?",
+     "What percentage is 7/20?", 35),
+    ("Fraction — équation", 4, "Résous x/3 + 1/6 = 1/2. x = ?",
+     "Solve x/3 + 1/6 = 1/2. x = ?", 1),
+    ("Fraction — problème", 5, "Les 3/5 d'un nombre valent 42. Quel est ce nombre?",
+     "Three fifths of a number are 42. What is the number?", 70),
+]
+PRACTICE_TAGS = ["fractions", "secondaire 4"]
+PARAMETRISED: dict[str, Any] = {
+    "stem": {"fr": "Un rectangle mesure {{longueur}} cm sur {{largeur}} cm. Quelle est son "
+                   "aire, en cm²?",
+             "en": "A rectangle is {{longueur}} cm by {{largeur}} cm. What is its area, "
+                   "in cm²?"},
+    "answer": "{{aire}}", "tolerance": 0, "unit": "cm²",
+    "generator": "def generate():\n    longueur = rng.randint(6, 25)\n"
+                 "    largeur = rng.randint(2, longueur - 1)\n"
+                 "    return {\"longueur\": longueur, \"largeur\": largeur,\n"
+                 "            \"aire\": longueur * largeur}\n",
+}
+
+
+def _practice(session: Any, school: Organisation, teacher: Person, reviewer: Person) -> None:
+    """The practice questions, their pool and a parametrised question, once."""
+    if session.scalar(select(ItemPool).where(ItemPool.organisation_id == school.id)):
+        return
+    for title, difficulty, fr, en, answer in PRACTICE:
+        version = items.create_item(session, school.id, "numeric", title, {
+            "stem": {"fr": fr, "en": en}, "answer": answer, "tolerance": 0.001},
+            author_id=teacher.id)
+        workflow.set_metadata(session, version.item_id, {
+            "tags": PRACTICE_TAGS, "difficulty": difficulty, "subject": "Mathématique",
+            "level": "Secondaire 4"})
+        for status in (ItemStatus.REVIEWED, ItemStatus.PUBLISHED):
+            workflow.change_status(session, version.item_id, status, reviewer.id)
+    pools.create_pool(session, school.id, "Fractions — secondaire 4", PRACTICE_TAGS,
+                      creator_id=teacher.id)
+    version = items.create_item(session, school.id, "numeric", "Aire d'un rectangle (variantes)",
+                                PARAMETRISED, author_id=teacher.id)
+    workflow.set_metadata(session, version.item_id, {
+        "tags": ["géométrie", "secondaire 4"], "difficulty": 1, "subject": "Mathématique"})
 
 
 def _choice(fr: str, en: str, options: list[tuple[str, str]], correct: str) -> dict[str, Any]:
@@ -109,7 +164,7 @@ def seed_demo(database: Database) -> str:
         _person(session, "admin", "Alex", "Administrateur", Role.ADMIN, board)
         teacher = _person(session, "enseignant", "Marie", "Lemieux", Role.TEACHER, school)
         # A colleague: nobody reviews their own question, so a school needs two.
-        _person(session, "enseignant2", "Luc", "Gagnon", Role.TEACHER, school)
+        colleague = _person(session, "enseignant2", "Luc", "Gagnon", Role.TEACHER, school)
         _person(session, "surveillant", "Paul", "Surveillant", Role.PROCTOR, school)
         _person(session, "correcteur", "Julie", "Correctrice", Role.GRADER, school)
         klass = session.scalar(select(SchoolClass).where(SchoolClass.code == "MAT4-01",
@@ -125,6 +180,7 @@ def seed_demo(database: Database) -> str:
             if n == STUDENTS:
                 records.set_extra_time(session, student, 33, "tiers temps")
 
+        _practice(session, school, teacher, colleague)
         exam = session.scalar(select(Exam).where(Exam.organisation_id == school.id,
                                                  Exam.title == "Épreuve de démonstration"))
         if exam is None:
