@@ -14,11 +14,21 @@ from item_bank.types.file_upload import SERVER_MAX_BYTES
 from student_records.models import Role
 from web.access import login_required, role_required
 from web.context import config, unit_of_work
+from web.extensions import limiter
 
 bp = Blueprint("uploads", __name__)
 
 # Room for the multipart envelope around the largest file an item may accept.
 ENVELOPE_BYTES = 256 * 1024
+# Per attempt: plenty for a student who changes their mind, not enough to fill a disk.
+UPLOAD_LIMIT = "40 per hour"
+
+
+def _attempt_key() -> str:
+    # Per caller too: someone else's refused requests never use up the student's allowance.
+    user = g.get("user")
+    attempt_id = (request.view_args or {}).get("attempt_id", "")
+    return f"answer-upload:{user.id if user is not None else '-'}:{attempt_id}"
 
 
 @bp.url_value_preprocessor
@@ -31,6 +41,7 @@ def _allow_large_bodies(endpoint: str | None, _values: dict[str, Any] | None) ->
 
 @bp.post("/api/v1/attempts/<attempt_id>/answers/<int:slot>/file")
 @login_required
+@limiter.limit(UPLOAD_LIMIT, key_func=_attempt_key)
 def upload(attempt_id: str, slot: int) -> ResponseReturnValue:
     """Keep the file for the caller's file-upload slot; the page then saves the returned
     reference as the slot's answer through the normal save path."""

@@ -255,3 +255,16 @@ def test_nobody_else_downloads_the_file(app_db: Database, auth: Auth, client: Fl
     # Another sitting's id with this attempt is not found, even for a marker of the school.
     auth.login(made.world.teacher.username)
     assert client.get(url.replace(made.sitting.id, "nope")).status_code == 404
+
+
+def test_uploads_to_one_attempt_are_rate_limited(app: Flask, auth: Auth, client: FlaskClient,
+                                                 made: UploadSitting) -> None:
+    token = login(auth, made.world.students[0].username)
+    for n in range(40):
+        assert upload(client, token, made.mine, PDF + str(n).encode()).status_code == 201
+    refused = upload(client, token, made.mine, PDF)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
+    assert len(stored(app, made.mine)) == 40
+    # Another student's attempt has its own allowance.
+    other = login(auth, made.world.students[1].username)
+    assert upload(client, other, made.theirs, PDF).status_code == 201
