@@ -1,5 +1,6 @@
-// Tiny DOM helpers. Texts always go through textContent: item texts are
-// teacher-written plain text and must never be parsed as HTML.
+// Tiny DOM helpers. Texts given here go through textContent and are never parsed as
+// HTML. Item texts are the one exception, and not through these helpers: the server
+// sends them as sanitised HTML, and math.js (setRichHtml) puts them in the page.
 
 /**
  * Create an element. `attrs` values: strings/numbers become attributes,
