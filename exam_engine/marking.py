@@ -21,6 +21,7 @@ from exam_engine.attempts import slots_of
 from exam_engine.models import Attempt, AttemptSlot, AttemptState, Sitting
 from exam_engine.sittings import get_sitting
 from item_bank.models import Item, ItemVersion
+from item_bank.variants import slot_content
 from student_records import service as records
 from student_records.models import Person, Role
 
@@ -90,6 +91,8 @@ class AnswerToMark:
     marked_at: datetime | None
     marked_by: str | None  # display name of the last person who marked it
     file: dict[str, Any] | None = None  # a file-upload answer's reference: name, size, kind
+    # A parametrised item's question as this student saw it (their variant's stem).
+    variant_stem: dict[str, str] | None = None
 
     @property
     def awaiting(self) -> bool:
@@ -177,6 +180,8 @@ def marking_sheet(session: Session, person: Person, sitting_id: str) -> MarkingS
             max_points=s.max_points or 0.0, points=s.points if s.marked_at else None,
             comment=s.mark_comment, marked_at=s.marked_at,
             marked_by=markers.get(s.marked_by or ""), file=file_reference(s.response),
+            variant_stem=dict(slot_content(session, s.item_version_id, s.variant)[1]
+                              .get("stem") or {}) if s.variant else None,
         ))
     questions = []
     for version_id, answers in by_version.items():

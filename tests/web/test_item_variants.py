@@ -109,3 +109,38 @@ def test_the_sitting_page_prepares_the_students_not_prepared_yet(
     with app_db.session() as session:
         stored = session.scalars(select(ItemVariant.params)).all()
     assert stored and all(p["somme"] == p["a"] + p["b"] for p in stored)
+
+
+def test_the_marking_sheet_shows_each_student_their_own_variant(
+        auth: Auth, client: FlaskClient, app_db: Database, world: School) -> None:
+    from ardoise.clock import utcnow
+    from exam_engine import answer_log, attempts, exams, grading
+    from item_bank import service as items
+    from tests.factories import open_sitting
+
+    essay = {"stem": {"fr": "Expliquez pourquoi {{n}} est divisible par {{d}}."},
+             "points": 4, "generator": "def generate():\n    d = rng.randint(3, 9)\n"
+                                       "    return {'d': d, 'n': d * rng.randint(11, 99)}\n"}
+    with app_db.session() as session:
+        version = items.create_item(session, world.school.id, "extended_text", "Divisible",
+                                    essay, author_id=world.teacher.id)
+        world.exam = exams.create_exam(session, world.school.id, "Essai", world.teacher.id,
+                                       [version.item_id])
+        sitting = open_sitting(session, world)
+        now = utcnow()
+        seen = []
+        for student in world.students:
+            attempt = attempts.start_or_resume(session, sitting.id, student.id, now)
+            variant = attempts.slots_of(session, attempt.id)[0].variant
+            assert variant is not None
+            seen.append(f"Expliquez pourquoi {variant['n']} est divisible par {variant['d']}.")
+            answer_log.save(session, attempt.id, student.id, slot=0, seq=1,
+                            response={"text": "Parce que."}, now=now, grace_seconds=2.0)
+            attempts.submit(session, attempt, now, "student", 2.0)
+            grading.grade_attempt(session, attempt.id, now)
+    auth.login(world.teacher.username)
+    sheet = html.unescape(client.get(f"/teacher/sittings/{sitting.id}/marking")
+                          .get_data(as_text=True))
+    for stem in seen:
+        assert stem in sheet
+    assert "{{n}}" not in sheet.split('class="mark-answer', 1)[1]
