@@ -1,4 +1,4 @@
-"""File-upload items through QTI: our export reads back equal; a QTI 2.1 upload imports."""
+"""Uploads and patterns through QTI: our export reads back equal; QTI 2.1 items import."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from item_bank.interop.detect import parse
 from item_bank.interop.model import ParsedItem
 from item_bank.interop.qti3 import item_to_xml
 from item_bank.types.file_upload import KINDS, FileUpload
+from item_bank.types.short_text import ShortText
 
 QTI21_UPLOAD = b"""<?xml version="1.0" encoding="UTF-8"?>
 <assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="rapport-21"
@@ -38,3 +39,34 @@ def test_a_qti21_upload_interaction_imports_with_its_mime_type() -> None:
     assert "Déposez votre rapport de stage." in item.content["stem"]["fr"]
     untyped = QTI21_UPLOAD.replace(b' type="application/pdf"', b"")
     assert parse(untyped, "any.xml").items[0].content["kinds"] == list(KINDS)
+
+
+QTI21_PATTERN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="code-postal"
+    title="Code postal" adaptive="false" timeDependent="false" xml:lang="fr-CA">
+  <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="string"/>
+  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">
+    <defaultValue><value>0</value></defaultValue></outcomeDeclaration>
+  <itemBody><p>\xc3\x89crivez un code postal de Montr\xc3\xa9al.</p>
+    <textEntryInteraction responseIdentifier="RESPONSE" expectedLength="7"/></itemBody>
+  <responseProcessing>
+    <responseCondition><responseIf>
+      <patternMatch pattern="H[0-9][A-Z] ?[0-9][A-Z][0-9]">
+        <variable identifier="RESPONSE"/></patternMatch>
+      <setOutcomeValue identifier="SCORE"><baseValue baseType="float">1</baseValue>
+      </setOutcomeValue>
+    </responseIf></responseCondition>
+  </responseProcessing>
+</assessmentItem>
+"""
+
+
+def test_a_qti21_pattern_match_becomes_a_short_text_pattern() -> None:
+    [item] = parse(QTI21_PATTERN, "code-postal.xml").items
+    assert item.item_type == "short_text"
+    assert item.content["answers"] == [{"pattern": "H[0-9][A-Z] ?[0-9][A-Z][0-9]"}]
+    kind = ShortText()
+    assert item.content["case_sensitive"] is True  # as QTI's patternMatch is
+    assert kind.score(item.content, {"text": " H2X  1Y4"}).correct
+    assert not kind.score(item.content, {"text": "h2x 1y4"}).correct
+    assert not kind.score(item.content, {"text": "G1A 1A1"}).correct
