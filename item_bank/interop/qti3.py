@@ -251,7 +251,9 @@ def read_text_entry(interaction: Element, decl: Declaration, rp: Element | None,
         raise ItemProblem("invalid_content", "no_correct_response")
     return "short_text", {
         "answers": answers,
-        "case_sensitive": decl.case_sensitive,
+        # QTI patterns have no case flag: ours says so beside them when case is ignored.
+        "case_sensitive": decl.case_sensitive and
+        interaction.get("data-ardoise-case-sensitive") != "false",
         "ignore_accents": interaction.get("data-ardoise-ignore-accents") == "true"}
 
 
@@ -532,6 +534,8 @@ def write_item(item: ParsedItem) -> bytes:
             if content.get("ignore_accents"):
                 interaction.set("data-ardoise-ignore-accents", "true")
             if patterns(content):
+                if not content.get("case_sensitive", True):
+                    interaction.set("data-ardoise-case-sensitive", "false")
                 accepted = Element("qti-or")
                 if answers:
                     above = SubElement(accepted, "qti-gt")

@@ -12,6 +12,7 @@ from item_bank.interop.model import ParsedItem
 from item_bank.interop.qti3 import export_package
 from item_bank.registry import default_registry
 from item_bank.rich_text import sanitise_html
+from item_bank.types.file_upload import KINDS, SERVER_MAX_BYTES
 
 # Letters, accents, spaces and the characters HTML and XML treat specially.
 TEXT = st.text(alphabet="aéZ9 ,.'\"&<>;#%!?-", min_size=1, max_size=20).filter(
@@ -29,7 +30,7 @@ def items(draw: st.DrawFn) -> ParsedItem:
     langs = draw(LANGS)
     kind = draw(st.sampled_from(["single_choice", "multiple_response", "inline_choice",
                                  "matching", "ordering", "hot_text", "short_text", "numeric",
-                                 "true_false", "extended_text"]))
+                                 "true_false", "extended_text", "file_upload"]))
     n = draw(st.integers(2, 4))
     labelled = [{"id": f"o{i}", "text": draw(texts(langs))} for i in range(n)]
     content: dict[str, Any] = {"stem": draw(texts(langs)),
@@ -53,9 +54,18 @@ def items(draw: st.DrawFn) -> ParsedItem:
         content.update(passage={lang: f"{w} [[s1:un]] et [[s2:deux]]"
                                 for lang, w in words.items()}, correct=["s2"])
     elif kind == "short_text":
-        content.update(answers=draw(st.lists(st.text("abcé 1", min_size=1, max_size=8).filter(
-            str.strip), min_size=1, max_size=3, unique_by=str.strip)),
-            case_sensitive=draw(st.booleans()), ignore_accents=draw(st.booleans()))
+        plain = draw(st.lists(st.text("abcé 1", min_size=0, max_size=8).filter(
+            lambda a: not a or a.strip()), min_size=1, max_size=3, unique_by=str.strip))
+        patterns = draw(st.lists(st.sampled_from([r"\d+", "ab?c", "[A-Z]{2}", "é|e"]),
+                                 max_size=2, unique=True))
+        answers: list[Any] = [a for a in plain if a] + [{"pattern": p} for p in patterns]
+        content.update(answers=answers or ["a"], case_sensitive=draw(st.booleans()),
+                       ignore_accents=draw(st.booleans()))
+    elif kind == "file_upload":
+        content.update(kinds=draw(st.lists(st.sampled_from(list(KINDS)), min_size=1,
+                                           unique=True)),
+                       max_bytes=draw(st.integers(1, SERVER_MAX_BYTES)),
+                       rubric=draw(st.none() | texts(langs)))
     elif kind == "true_false":
         content.update(correct=draw(st.booleans()))
     elif kind == "extended_text":
