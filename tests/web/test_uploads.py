@@ -39,11 +39,12 @@ class UploadSitting:
     theirs: str  # student 1's attempt
 
 
-def upload_sitting(session: Session, prefix: str = "") -> UploadSitting:
+def upload_sitting(session: Session, prefix: str = "",
+                   question: dict[str, Any] = UPLOAD) -> UploadSitting:
     world = make_school(session, prefix=prefix, students=2)
     item_ids = [items.get_version(session, items.create_item(
         session, world.school.id, kind, kind, body, author_id=world.teacher.id).id).item_id
-        for kind, body in (("file_upload", UPLOAD),
+        for kind, body in (("file_upload", question),
                            ("true_false", {"stem": {"fr": "1 + 1 = 2"}, "correct": True}))]
     exam = exams.create_exam(session, world.school.id, "Rapport", world.teacher.id, item_ids,
                              shuffle_questions=False)
@@ -268,3 +269,16 @@ def test_uploads_to_one_attempt_are_rate_limited(app: Flask, auth: Auth, client:
     # Another student's attempt has its own allowance.
     other = login(auth, made.world.students[1].username)
     assert upload(client, other, made.theirs, PDF).status_code == 201
+
+
+def test_a_file_above_the_forms_limit_but_within_the_items_is_taken(
+        app: Flask, app_db: Database, auth: Auth, client: FlaskClient) -> None:
+    """The application refuses bodies over 8 MB; an upload may carry up to 25 MB."""
+    with app_db.session() as session:
+        made = upload_sitting(session, question={**UPLOAD, "max_bytes": 12 * 1024 * 1024})
+    token = login(auth, made.world.students[0].username)
+    scan = b"%PDF-1.7\n" + bytes(10 * 1024 * 1024)
+    answer = upload(client, token, made.mine, scan, name="numérisation.pdf")
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["response"]["size"] == len(scan)
+    assert stored(app, made.mine)[0].stat().st_size == len(scan)
