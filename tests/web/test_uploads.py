@@ -19,7 +19,7 @@ from ardoise.clock import utcnow
 from ardoise.db import Database
 from exam_engine import attempts, exams, grading, sittings
 from exam_engine.attempts import get_attempt
-from exam_engine.models import Attempt, AttemptSlot, Sitting
+from exam_engine.models import AttemptSlot, Sitting
 from item_bank import service as items
 from tests.conftest import Auth
 from tests.factories import School, make_school
@@ -39,8 +39,9 @@ class UploadSitting:
     theirs: str  # student 1's attempt
 
 
-def upload_sitting(session: Session, prefix: str = "",
-                   question: dict[str, Any] = UPLOAD) -> UploadSitting:
+def upload_sitting(session: Session, prefix: str = "", question: dict[str, Any] = UPLOAD,
+                   started_ago: timedelta = timedelta(0)) -> UploadSitting:
+    """Two students' attempts, started ``started_ago`` (past their 10 minutes if more)."""
     world = make_school(session, prefix=prefix, students=2)
     item_ids = [items.get_version(session, items.create_item(
         session, world.school.id, kind, kind, body, author_id=world.teacher.id).id).item_id
@@ -48,7 +49,7 @@ def upload_sitting(session: Session, prefix: str = "",
                            ("true_false", {"stem": {"fr": "1 + 1 = 2"}, "correct": True}))]
     exam = exams.create_exam(session, world.school.id, "Rapport", world.teacher.id, item_ids,
                              shuffle_questions=False)
-    now = utcnow()
+    now = utcnow() - started_ago
     sitting = sittings.schedule_sitting(
         session, exam, title="Rapport", opens_at=now - timedelta(minutes=1),
         closes_at=now + timedelta(hours=1), time_limit_seconds=600,
@@ -153,12 +154,9 @@ def test_only_the_owner_may_upload(app: Flask, auth: Auth, client: FlaskClient,
 
 
 def test_a_late_upload_is_refused_with_the_reason(
-        app: Flask, app_db: Database, auth: Auth, client: FlaskClient,
-        made: UploadSitting) -> None:
+        app: Flask, app_db: Database, auth: Auth, client: FlaskClient) -> None:
     with app_db.session() as session:
-        attempt = session.get(Attempt, made.mine)
-        assert attempt is not None
-        attempt.deadline = utcnow() - timedelta(minutes=2)
+        made = upload_sitting(session, started_ago=timedelta(minutes=12))
     token = login(auth, made.world.students[0].username)
     refused = upload(client, token, made.mine, PDF)
     assert refused.status_code == 409
