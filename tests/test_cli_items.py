@@ -135,3 +135,57 @@ def test_a_parametrised_item_is_left_out_of_a_qti_export_with_the_reason(
                                   "reason": "parametrised items have no QTI form"}]
     with zipfile.ZipFile(package) as archive:
         assert not any(b"{{a}}" in archive.read(name) for name in archive.namelist())
+
+
+def test_a_packages_tests_become_exams_and_exams_travel_as_tests(tmp_path: Path) -> None:
+    from exam_engine import exams
+    from exam_engine.models import Exam, ExamItem
+    from item_bank.models import ItemVersion
+    from tests.interop.conftest import zipped
+
+    database = world(tmp_path)
+    package = tmp_path / "sciences.zip"
+    package.write_bytes(zipped("qti3_package"))
+    first = ardoise("items", "import", str(package), "--org", "École Test", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert [(e["title"], e["items"], e["new"]) for e in report["exams"]] == [
+        ("Science et technologie — Secondaire 4", 5, True)]
+
+    def exam_titles_in_order() -> list[list[str]]:
+        with database.session() as session:
+            return [[title for (title,) in session.execute(
+                select(Item.title).join(ItemVersion, ItemVersion.item_id == Item.id)
+                .join(ExamItem, ExamItem.item_version_id == ItemVersion.id)
+                .where(ExamItem.exam_id == exam.id).order_by(ExamItem.position))]
+                for exam in session.scalars(select(Exam).order_by(Exam.created_at))]
+
+    made = exam_titles_in_order()
+    assert len(made) == 1 and len(made[0]) == 5
+    again = json.loads(ardoise("items", "import", str(package), "--org", "École Test",
+                               data_dir=tmp_path).stdout)
+    assert [e["new"] for e in again["exams"]] == [False]  # found, not made twice
+    assert exam_titles_in_order() == made
+
+    # An exam made here travels as a test naming its items; sections are said to stay.
+    with database.session() as session:
+        school = session.scalar(select(Organisation))
+        assert school is not None
+        item_ids = list(session.scalars(select(Item.id).order_by(Item.title)))
+        exams.create_exam(session, school.id, "Révision", None, item_ids[:2])
+    out = tmp_path / "export.zip"
+    exported = ardoise("items", "export", "--format", "qti3", str(out), data_dir=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["tests"] == 2
+    with zipfile.ZipFile(out) as archive:
+        manifest = archive.read("imsmanifest.xml").decode()
+        assert manifest.count("imsqti_test_xmlv3p0") == 2
+    with database.session() as session:
+        records.create_organisation(session, "École B", OrgKind.SCHOOL)
+    elsewhere = json.loads(ardoise("items", "import", str(out), "--org", "École B",
+                                   data_dir=tmp_path).stdout)
+    assert sorted((e["title"], e["items"]) for e in elsewhere["exams"]) == [
+        ("Révision", 2), ("Science et technologie — Secondaire 4", 5)]
+    # The other school's exams hold the same questions in the same order.
+    here = exam_titles_in_order()
+    assert sorted(here[-2:]) == sorted(here[:2])

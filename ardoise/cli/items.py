@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from ardoise.cli.options import config_of, data_dir_option
 from ardoise.db import Database
 from ardoise.errors import DomainError, NotFound
+from exam_engine import exam_interop
+from exam_engine.models import Exam
 from item_bank import banks, importing
 from item_bank.interop.detect import parse
 from item_bank.interop.model import ParsedItem
@@ -83,6 +85,11 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
             done = importing.import_items(session, org.id, bank_id, parsed.items, author_id,
                                           filename=file.name,
                                           dry_run=dry_run)
+            # A package's tests become exams of the items they name (not on a dry run).
+            made = [] if dry_run else exam_interop.import_tests(
+                session, org.id, parsed.tests,
+                {p.source_id: d.item_id for p, d in zip(parsed.items, done, strict=True)},
+                author_id)
             if dry_run:
                 session.rollback()
     except DomainError as error:
@@ -98,6 +105,8 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
         "skipped": [{"source_id": s.source_id, "title": s.title, "reason": s.reason_code,
                      "problem": s.problem, "detail": s.detail} for s in parsed.skipped],
         "dry_run": dry_run,
+        "exams": [{"id": e.exam_id, "title": e.title, "items": e.items, "new": e.created,
+                   **({"refused": e.refused} if e.refused else {})} for e in made],
     }, ensure_ascii=False))
 
 
@@ -112,8 +121,11 @@ def items_list(ctx: click.Context, org_name: str | None, as_json: bool) -> None:
     try:
         with database.session() as session:
             query = select(Item).order_by(Item.created_at, Item.id)
+            exam_query = select(Exam).order_by(Exam.created_at, Exam.id)
             if org_name:
-                query = query.where(Item.organisation_id == _organisation(session, org_name).id)
+                org_id = _organisation(session, org_name).id
+                query = query.where(Item.organisation_id == org_id)
+                exam_query = exam_query.where(Exam.organisation_id == org_id)
             rows: list[dict[str, Any]] = [
                 {"id": i.id, "type": i.item_type, "title": i.title, "version": i.latest_version}
                 for i in session.scalars(query)]
@@ -144,8 +156,11 @@ def items_export(ctx: click.Context, fmt: str, org_name: str | None, out: Path) 
     try:
         with database.session() as session:
             query = select(Item).order_by(Item.created_at, Item.id)
+            exam_query = select(Exam).order_by(Exam.created_at, Exam.id)
             if org_name:
-                query = query.where(Item.organisation_id == _organisation(session, org_name).id)
+                org_id = _organisation(session, org_name).id
+                query = query.where(Item.organisation_id == org_id)
+                exam_query = exam_query.where(Exam.organisation_id == org_id)
             rows = list(session.scalars(query))
             bank_names = {b.id: b.name for b in session.scalars(select(ItemBank))}
             skipped: list[dict[str, str]] = []
@@ -165,11 +180,19 @@ def items_export(ctx: click.Context, fmt: str, org_name: str | None, out: Path) 
                     parsed.append(ParsedItem(source_id=importing.export_source_id(i),
                                              item_type=i.item_type, title=i.title,
                                              content=content, tags=tuple(i.tags or ())))
-                out.write_bytes(export_package(parsed))
+                # The exams of these items, as QTI tests naming them.
+                exported_ids = {i.id for i in rows if not any(
+                    s["id"] == i.id for s in skipped)}
+                tests, left_out = exam_interop.tests_for_export(
+                    session, session.scalars(exam_query), exported_ids)
+                skipped += [{"id": e.exam_id, "title": e.title, "reason": e.reason}
+                            for e in left_out]
+                out.write_bytes(export_package(parsed, tests))
                 exported = len(parsed)
     finally:
         database.dispose()
     click.echo(json.dumps({"exported": exported, "format": fmt, "file": str(out),
+                           "tests": len(tests) if fmt == "qti3" else 0,
                            "skipped": skipped}))
 
 
