@@ -142,8 +142,8 @@ def run_restricted_batch(
     scaled = GuardLimits(cpu_seconds=min(60.0, limits.cpu_seconds * count),
                          wall_seconds=min(120.0, limits.wall_seconds + limits.cpu_seconds * count),
                          memory_mb=limits.memory_mb, result_bytes=limits.result_bytes)
-    request: dict[str, Any] = {"mode": "batch", "source": source, "function": function, "arguments": {},
-               "seeds": list(seeds), "seed": None}
+    request: dict[str, Any] = {"mode": "batch", "source": source, "function": function,
+                               "arguments": {}, "seeds": list(seeds), "seed": None}
     response = _run_child(request, scaled)
     return [cast(JSON, json.loads(text)) for text in response["results_json"]]
 
