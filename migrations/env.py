@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import ardoise.code_runs  # noqa: F401 - registers tables
+import coding_lab.models  # noqa: F401
 import exam_engine.models  # noqa: F401
 import item_bank.models  # noqa: F401
 import item_bank.search  # noqa: F401

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import ardoise.code_runs  # noqa: F401 - registers its table
+import coding_lab.models  # noqa: F401
 import exam_engine.models  # noqa: F401
 import item_bank.models  # noqa: F401
 import item_bank.search  # noqa: F401
