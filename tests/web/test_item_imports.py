@@ -1,5 +1,5 @@
-"""The bulk import page: upload, the import task (in this process's background thread, as
-in the embedded default), progress, the result and the error; and who may see an import."""
+"""The bulk import page: upload, the import task (in this process, as in the embedded
+default), progress, the result and the error; and who may see an import."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from ardoise.config import Config
 from ardoise.db import Database
 from item_bank import banks
 from item_bank.bulk_import import progress_path, read_progress, run_import
 from item_bank.interop.detect import parse
 from item_bank.models import Item, ItemImport
 from tests.conftest import Auth
-from tests.factories import School
+from tests.factories import School, make_school
 from tests.interop.conftest import sample, zipped
+from tests.services import fresh_pg_database, worker_id
+from web import create_app
 
 QTI_ITEMS = len(parse(zipped("qti3_package"), "sciences.zip").items)
 
@@ -214,3 +217,29 @@ def test_the_task_reports_progress_to_the_total_and_runs_once(
     assert read_progress(upload_file) is None and not upload_file.exists()
     run_import(app_db, import_id, upload_file)  # redelivered: nothing more
     assert items_of(app_db, world.school.id) == before + QTI_ITEMS
+
+
+def test_on_postgresql_without_a_broker_the_import_runs_beside_the_page(
+        pg_template: str, tmp_path: Path) -> None:
+    """No broker and PostgreSQL: the task runs in a thread of the web process, and the
+    page's progress endpoint answers while it runs (SQLite runs it within the upload)."""
+    url = fresh_pg_database(f"ardoise_t_{worker_id()}", template=pg_template)
+    application = create_app(Config(data_dir=tmp_path, database_url=url,
+                                    secret_key="test-secret"))
+    application.config.update(TESTING=True)
+    database: Database = application.extensions["ardoise.db"]
+    try:
+        with database.session() as session:
+            world = make_school(session, students=1)
+        client = application.test_client()
+        Auth(client).login(world.teacher.username)
+        sent = upload(client, zipped("qti3_package"), "sciences.zip",
+                      organisation_id=world.school.id)
+        assert sent.status_code == 302
+        end = finished(client, sent.headers["Location"])
+        assert end["status"] == "done" and end["done"] == end["total"] == QTI_ITEMS
+        with database.session() as session:
+            job = session.scalars(select(ItemImport)).one()
+            assert job.result is not None and job.result["imported"] == QTI_ITEMS
+    finally:
+        database.dispose()

@@ -2,8 +2,11 @@
 
 The upload is kept at ``<data dir>/imports/<import id>`` until the import task ends; the
 task (``ardoise.import_items``) runs on a worker, or in this process when no broker is
-configured: in a background thread then, so that the page can follow its progress
-exactly as it would a worker's.
+configured. In this process on PostgreSQL, it runs in a background thread, so that the
+page follows its progress as it would a worker's. In this process on SQLite, it runs
+within the upload's request: SQLite has one writer, every unit of work takes the write
+lock first, and the import holds it until its items are written, so a page asked for
+meanwhile would only wait for it (and fail after the busy timeout on a big file).
 """
 
 from __future__ import annotations
@@ -123,11 +126,13 @@ def import_create() -> ResponseReturnValue:
 
 
 def _dispatch(import_id: str, path: str, language: str) -> None:
-    if celery.conf.task_always_eager:  # no broker: this process is the worker
+    if not celery.conf.task_always_eager:
+        import_items.delay(import_id, path, language)
+    elif config().is_sqlite:  # see the module's docstring
+        import_items.apply((import_id, path, language))
+    else:  # no broker: this process is the worker
         threading.Thread(target=import_items.apply, args=((import_id, path, language),),
                          name=f"import-{import_id}", daemon=True).start()
-    else:
-        import_items.delay(import_id, path, language)
 
 
 def progress_view(job: ItemImport) -> dict[str, Any]:
