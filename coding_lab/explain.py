@@ -204,8 +204,10 @@ def explain_result(language: str, result: RunResult,
     read = explain(language, result.stderr, student_files, sources)
     found = [e for e in read if e.code != "unknown"]
     verdict = explain_status(status, result.signal)
-    if status is Status.MEMORY_LIMIT and found:
-        return found  # a MemoryError, an OutOfMemoryError: the text says where
+    if status in (Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT) and found:
+        # A MemoryError, an OutOfMemoryError, a stack trace too long for the output
+        # limit: the text says what and where.
+        return found
     if status is not Status.RUNTIME_ERROR and verdict is not None:
         return [verdict]  # a limit: what the program printed before it does not matter
     if found:
@@ -339,7 +341,7 @@ def _python_code(kind: str, message: str, before: list[str]) -> tuple[str, dict[
         return "python.value_error", {"message": message}
     if kind == "IndexError":
         sequence = re.match(r"(\w+) index out of range", message)
-        return "python.index_error", {"sequence": sequence[1] if sequence else ""}
+        return "python.index_error", {"sequence": sequence[1]} if sequence else {}
     if kind == "KeyError":
         return "python.key_error", {"key": _quoted(message)}
     if kind == "AttributeError":

@@ -272,7 +272,7 @@ LAB_TEXTS: dict[str, LabText] = {
                      "range.")),
     "python.index_error": LabText(
         lazy_gettext("Index out of range"),
-        lazy_gettext("The position asked for does not exist in this sequence (%(sequence)s)."),
+        lazy_gettext("The position asked for does not exist in this list (or text, or tuple)."),
         lazy_gettext("Positions start at 0: a list of 3 elements has positions 0, 1 and 2. "
                      "Often a loop goes one step too far."),
         lazy_gettext("Check the bounds of your loop; range(len(values)) stops at the last "
