@@ -168,8 +168,12 @@ def explain_status(status: Status | str, signal: int | None = None) -> Explanati
     """A run verdict that is an error by itself: an infinite loop stopped by the time
     limit, the memory limit, too much output, a program killed by a signal (a segmentation
     fault…), the sandbox failing. ``None`` for ``ok``, a compile error and a runtime error
-    without a signal (their text says more: :func:`explain`)."""
-    status = Status(status)
+    without a signal (their text says more: :func:`explain`), and for words that are not
+    a sandbox status (a harness's ``passed``, ``failed``, ``not_run``)."""
+    try:
+        status = Status(status)
+    except ValueError:
+        return None
     if status is Status.TIME_LIMIT:
         return Explanation("run.time_limit")
     if status is Status.MEMORY_LIMIT:

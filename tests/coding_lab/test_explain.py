@@ -26,6 +26,7 @@ from coding_lab.explain import (
     explain_result,
     explain_status,
 )
+from coding_lab.harness import TestCase, grade
 from sandbox import Limits, RunResult, RunSpec, Status, run
 from sandbox.backends.process import ProcessBackend
 from web.lab_messages import LAB_TEXTS, explanation_text
@@ -688,3 +689,31 @@ def test_an_unknown_code_reads_as_the_generic_explanation(words_app: Flask) -> N
     with force_locale("en"):
         words = explanation_text({"code": "python.future_error", "params": {}})
     assert words["title"] == "Your program stopped with an error"
+
+
+# -- Through the coding lab's harness -----------------------------------------------------
+
+def test_errors_of_tests_run_by_the_harness_point_into_the_students_file(backend: str) -> None:
+    student = "def moyenne(notes):\n    return sum(notes) / len(notes)\n\n\n" \
+              "if __name__ == '__main__':\n" \
+              "    print(moyenne([int(x) for x in input().split()]))\n"
+    tests = [TestCase("io", stdin="2 4\n", expected="3.0\n"),
+             TestCase("vide", stdin="\n", expected="0\n"),
+             TestCase("fonction", code="from main import moyenne\n\n\ndef test_vide():\n"
+                                       "    assert moyenne([]) == 0\n")]
+    grading = grade("python3", {"main.py": student}, tests, backend=backend)
+    verdicts = [t.verdict for t in grading.tests]
+    assert verdicts == ["passed", "runtime_error", "runtime_error"], grading
+    for test in grading.tests[1:]:
+        found = explain("python3", test.stderr, ["main.py"])
+        assert [(e.code, e.file, e.line) for e in found] == [
+            ("python.zero_division", "main.py", 2)], test.stderr
+    assert explain_status(grading.tests[0].verdict) is None
+
+
+def test_a_compile_error_reported_by_the_harness_is_explained(backend: str) -> None:
+    source = "#include <stdio.h>\nint main(void) {\n    printf(\"%d\\n\", n);\n    return 0;\n}\n"
+    grading = grade("c", {"main.c": source}, [TestCase("un", expected="1\n")], backend=backend)
+    found = explain("c", grading.compile_output, ["main.c"])
+    assert [(e.code, e.line, dict(e.params)) for e in found] == [
+        ("c.undeclared_identifier", 3, {"name": "n"})]
