@@ -43,7 +43,8 @@ PYTHON_CODES = (
     "python.indentation_error", "python.name_error", "python.unbound_local",
     "python.unsupported_operand", "python.concatenate", "python.not_callable",
     "python.missing_argument", "python.too_many_arguments", "python.not_subscriptable",
-    "python.type_error", "python.value_conversion", "python.value_error", "python.index_error",
+    "python.not_integer", "python.index_type", "python.unorderable", "python.type_error",
+    "python.value_conversion", "python.value_error", "python.index_error",
     "python.key_error", "python.attribute_error", "python.module_attribute",
     "python.zero_division", "python.recursion_error", "python.eof_error",
     "python.module_not_found", "python.import_name", "python.memory_error",
@@ -51,7 +52,8 @@ PYTHON_CODES = (
 )
 
 C_CODES = (
-    "c.undeclared_identifier", "c.missing_std", "c.expected_semicolon", "c.expected",
+    "c.undeclared_identifier", "c.missing_std", "c.missing_header", "c.expected_semicolon",
+    "c.expected",
     "c.end_of_input", "c.implicit_declaration", "c.conflicting_types", "c.too_few_arguments",
     "c.too_many_arguments", "c.undefined_reference", "c.no_main", "c.assertion_failed",
 )
@@ -427,6 +429,18 @@ def _python_type(message: str) -> tuple[str, dict[str, str]]:
     subscript = re.match(r"'(.+?)' object is not subscriptable", message)
     if subscript:
         return "python.not_subscriptable", {"type": subscript[1]}
+    integer = re.match(r"'(.+?)' object cannot be interpreted as an integer", message)
+    if integer:
+        return "python.not_integer", {"type": integer[1]}
+    indices = re.match(r"(\w+) indices must be integers(?: or slices)?, not '?([\w.]+)'?",
+                       message)
+    if indices:
+        return "python.index_type", {"sequence": indices[1], "type": indices[2]}
+    unorderable = re.match(r"'(.+?)' not supported between instances of '(.+?)' and '(.+?)'",
+                           message)
+    if unorderable:
+        return "python.unorderable", {"operator": unorderable[1], "left": unorderable[2],
+                                      "right": unorderable[3]}
     return "python.type_error", {"message": message}
 
 
@@ -507,6 +521,9 @@ def _gcc_code(message: str) -> tuple[str, dict[str, str]] | None:
     if re.match(rf"expected (?:{_Q};{_E}|{_Q},{_E} or {_Q};{_E})", message):
         before = re.search(rf"before {_Q}(.+?){_E}", message)
         return "c.expected_semicolon", {"before": before[1] if before else ""}
+    header = re.match(r"(.+?): No such file or directory$", message)
+    if header:
+        return "c.missing_header", {"header": header[1]}
     if message.startswith("expected declaration or statement at end of input"):
         return "c.end_of_input", {}
     expected = re.match(rf"expected (.+?)(?: before {_Q}(.+?){_E}(?: token)?)?$", message)

@@ -250,6 +250,26 @@ LAB_TEXTS: dict[str, LabText] = {
         lazy_gettext("The variable does not hold what you think, or a function was used "
                      "without calling it (missing parentheses)."),
         lazy_gettext("Print the variable just before this line to see what it holds.")),
+    "python.not_integer": LabText(
+        lazy_gettext("A %(type)s where a whole number is needed"),
+        lazy_gettext("This instruction needs a whole number (int), for example for range(), "
+                     "but it got a %(type)s."),
+        lazy_gettext("A value read with input() stays text until it is converted, and a "
+                     "division with / always gives a float."),
+        lazy_gettext("Convert with int(...), or use // for a whole-number division.")),
+    "python.index_type": LabText(
+        lazy_gettext("Positions in a %(sequence)s are whole numbers"),
+        lazy_gettext("The position between [ ] is a %(type)s, but a %(sequence)s needs a whole "
+                     "number (int)."),
+        lazy_gettext("A position read with input() is still text, or it comes from a division "
+                     "with /."),
+        lazy_gettext("Convert the position with int(...), or use // to divide.")),
+    "python.unorderable": LabText(
+        lazy_gettext("%(operator)s cannot compare %(left)s and %(right)s"),
+        lazy_gettext("The comparison %(operator)s does not work between a %(left)s and a "
+                     "%(right)s."),
+        lazy_gettext("Often a number read with input() is still text (str)."),
+        lazy_gettext("Convert the text with int(...) or float(...) before comparing.")),
     "python.type_error": LabText(
         lazy_gettext("A value of the wrong type"),
         lazy_gettext("An operation received a value of a type it cannot use: “%(message)s”."),
@@ -357,6 +377,13 @@ LAB_TEXTS: dict[str, LabText] = {
         lazy_gettext("std:: was left out, or the #include that declares %(name)s is missing."),
         lazy_gettext("Write std::%(name)s (and add the right #include, for example <iostream> "
                      "for cout).")),
+    "c.missing_header": LabText(
+        lazy_gettext("The file %(header)s cannot be found"),
+        lazy_gettext("The #include asks for %(header)s, which the compiler cannot find."),
+        lazy_gettext("A typo in the name, a forgotten .h in C (<stdio.h>), or a C++ header in "
+                     "a C program."),
+        lazy_gettext("Check the name between < >: for example <stdio.h> and <math.h> in C, "
+                     "<iostream> and <vector> in C++.")),
     "c.expected_semicolon": LabText(
         lazy_gettext("Missing semicolon ( ; )"),
         lazy_gettext("The compiler expected a ; before “%(before)s”."),
