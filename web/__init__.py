@@ -15,6 +15,7 @@ from web import errors, hooks, i18n, navigation, pages, sockets
 from web.admin import bp as admin_bp
 from web.api import bp as api_bp
 from web.api.items import bp as api_items_bp
+from web.api.lab import bp as api_lab_bp
 from web.auth import bp as auth_bp
 from web.marking import bp as marking_bp
 from web.media import bp as media_bp
@@ -64,5 +65,6 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_items_bp)
+    app.register_blueprint(api_lab_bp)
     sockets.init_app(app, async_mode=async_mode)
     return app

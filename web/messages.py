@@ -106,6 +106,30 @@ MESSAGES = {
     "password_too_short": lazy_gettext("A password has at least 8 characters."),
     "extra_time_out_of_range": lazy_gettext("Extra time is a percentage from 0 to 300."),
     "class_needs_school": lazy_gettext("A class belongs to a school."),
+    # The coding lab.
+    "submit_too_soon": lazy_gettext("Wait %(seconds)s seconds before submitting again."),
+    "attempt_limit_reached": lazy_gettext("You have used all %(limit)s submissions allowed "
+                                          "for this assignment."),
+    "assignment_closed": lazy_gettext("This assignment is closed: submissions are no longer "
+                                      "accepted."),
+    "assignment_not_open": lazy_gettext("This assignment is not open yet."),
+    "submission_too_large": lazy_gettext("Your code is too long: at most %(max_kb)s KB."),
+    "no_visible_tests": lazy_gettext("This exercise has no visible tests to run: submit your "
+                                     "code to have it graded."),
+    "exercise_unverified": lazy_gettext("The reference solution does not pass every test yet: "
+                                        "the exercise cannot be published."),
+    "exercise_unpublished": lazy_gettext("Only a published exercise can be given to a class."),
+    "exercise_invalid": lazy_gettext("The exercise is incomplete or wrong (field: "
+                                     "%(field)s)."),
+    "exercise_test_invalid": lazy_gettext("The test “%(test)s” is incomplete or wrong (field: "
+                                          "%(field)s)."),
+    "assignment_invalid": lazy_gettext("The assignment is incomplete or wrong (field: "
+                                       "%(field)s)."),
+    "exercise_not_found": lazy_gettext("Exercise not found."),
+    "assignment_not_found": lazy_gettext("Assignment not found."),
+    "submission_not_found": lazy_gettext("Submission not found."),
+    "lab_run_timeout": lazy_gettext("Your code could not be run right now: the servers are "
+                                    "busy. Try again in a moment."),
     # HTTP-level.
     "unauthenticated": lazy_gettext("Please log in."),
     "rate_limited": lazy_gettext("Too many attempts. Wait a few minutes, then try again."),
@@ -149,6 +173,20 @@ FIELD_NAMES = {
     "tags": lazy_gettext("tags"),
     "name": lazy_gettext("name"),
     "bank": lazy_gettext("bank"),
+    "statement": lazy_gettext("statement"),
+    "solution": lazy_gettext("reference solution"),
+    "limits": lazy_gettext("limits"),
+    "comparison": lazy_gettext("comparison"),
+    "tests": lazy_gettext("tests"),
+    "code": lazy_gettext("test code"),
+    "size": lazy_gettext("size"),
+    "weight": lazy_gettext("weight"),
+    "expected": lazy_gettext("expected output"),
+    "due_at": lazy_gettext("due date"),
+    "late_penalty": lazy_gettext("late penalty"),
+    "attempt_limit": lazy_gettext("attempt limit"),
+    "min_delay": lazy_gettext("delay between submits"),
+    "student": lazy_gettext("student"),
 }
 
 

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from ardoise.celery_app import celery
 from ardoise.clock import utcnow
-from ardoise.worker import code_runs  # noqa: F401 - registers ardoise.run_code with the worker
+from ardoise.worker import (
+    code_runs,  # noqa: F401 - registers ardoise.run_code with the worker
+    lab,  # noqa: F401 - registers ardoise.grade_submission
+)
 from ardoise.worker.context import database
 from exam_engine.grading import grade_attempt as grade_attempt_service
 from exam_engine.preparation import prepare_sitting as prepare_sitting_service

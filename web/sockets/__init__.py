@@ -7,8 +7,10 @@ from typing import Any
 import socketio
 from flask import Flask
 
+from ardoise.worker import lab_events
 from web.answering import run_sweeper_pass
 from web.sockets.exam import ExamNamespace
+from web.sockets.lab import LabNamespace
 
 
 def init_app(app: Flask, async_mode: str = "threading") -> socketio.Server:
@@ -17,12 +19,14 @@ def init_app(app: Flask, async_mode: str = "threading") -> socketio.Server:
     manager: Any = None
     if config.redis_url:
         # Several web nodes share rooms through Redis; any node may emit to any student.
-        manager = socketio.RedisManager(config.redis_url, channel="ardoise-socketio")
+        manager = socketio.RedisManager(config.redis_url, channel=lab_events.CHANNEL)
     server = socketio.Server(
         async_mode=async_mode, client_manager=manager, ping_interval=20, ping_timeout=20,
         max_http_buffer_size=256 * 1024, logger=False, engineio_logger=False,
     )
     server.register_namespace(ExamNamespace("/exam", app))
+    server.register_namespace(LabNamespace(lab_events.NAMESPACE, app))
+    lab_events.bind_server(server)  # tasks run in this process emit through it
     app.extensions["ardoise.sio"] = server
     app.wsgi_app = socketio.WSGIApp(server, app.wsgi_app)  # type: ignore[method-assign]
     return server

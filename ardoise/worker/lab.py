@@ -1,0 +1,146 @@
+"""The ``ardoise.grade_submission`` task: a coding-lab submission graded once, in three steps.
+
+1. ``mark_running``, committed, then the status is pushed;
+2. the harness runs every test in one sandbox run, outside any database transaction;
+3. ``store_grade`` under the row lock, committed, then the status is pushed.
+
+A job redelivered after its worker died finds the submission ``running``, runs it again,
+and stores the grade unless one is stored already: one grade, however often it runs. A
+worker whose sandbox cannot run code puts the job back (as ``ardoise.run_code`` does);
+when no worker could run it after the retries, or the sandbox machinery fails, the
+submission's status becomes ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from celery import Task
+from sqlalchemy import update
+
+from ardoise.celery_app import celery
+from ardoise.clock import utcnow
+from ardoise.config import sandbox_backend_from_env
+from ardoise.worker import lab_events
+from ardoise.worker.code_runs import UNAVAILABLE_RETRIES, RetryLater, retry_delay
+from ardoise.worker.context import database
+from coding_lab import assignments
+from coding_lab.comparison import Comparison
+from coding_lab.exercises import exercise_comparison, get_exercise, limits_of, test_cases
+from coding_lab.harness import Grading, TestCase, TestLimits, grade
+from coding_lab.models import Submission
+from sandbox import SandboxUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GradingInput:
+    """Everything the harness needs, read before the run so no transaction stays open."""
+
+    language: str
+    files: dict[str, str]
+    tests: list[TestCase]
+    limits: TestLimits
+    comparison: Comparison
+    points: float
+
+
+def _start(submission_id: str) -> GradingInput | None:
+    """Mark the submission running (committed) and read what grading it needs; ``None``
+    when there is nothing to grade (unknown, graded, or given up as ``error``)."""
+    with database().session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            log.warning("submission %s: not found, nothing to grade", submission_id)
+            return None
+        if not assignments.mark_running(session, submission_id):
+            log.info("submission %s: already %s", submission_id, submission.status)
+            return None
+        exercise = get_exercise(session, submission.exercise_id)
+        given = GradingInput(exercise.language, dict(submission.files),
+                             test_cases(session, exercise), limits_of(exercise),
+                             exercise_comparison(exercise), exercise.points)
+    _push(submission_id)
+    return given
+
+
+def _push(submission_id: str) -> None:
+    with database().session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is not None:
+            lab_events.submission_status(submission)
+
+
+def _store(submission_id: str, graded: Grading) -> None:
+    with database().session() as session:
+        stored = assignments.store_grade(session, submission_id, graded, utcnow())
+    if stored:
+        log.info("submission %s: grade stored (%s/%s)", submission_id, graded.score,
+                 graded.max_score)
+        _push(submission_id)
+    else:
+        log.info("submission %s: a grade was stored already; this one is dropped",
+                 submission_id)
+
+
+def _give_up(submission_id: str, reason: str) -> None:
+    """The sandbox could not grade it: ``error`` (unless a grade got stored meanwhile)."""
+    log.error("submission %s: not graded: %s", submission_id, reason)
+    with database().session() as session:
+        changed = session.execute(
+            update(Submission).where(Submission.id == submission_id,
+                                     Submission.status.in_(("queued", "running")))
+            .values(status="error"))
+    if changed.rowcount:  # type: ignore[attr-defined]
+        _push(submission_id)
+
+
+def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = None) -> None:
+    """Grade a submission unless it is graded already (the body of the task).
+
+    :param may_retry: when no sandbox can run code here, raise :class:`RetryLater`
+        instead of giving up with ``error``.
+    :param backend: the sandbox backend (the environment's by default).
+    """
+    given = _start(submission_id)
+    if given is None:
+        return
+    try:
+        graded = grade(given.language, given.files, given.tests, given.limits,
+                       given.comparison, given.points,
+                       backend=backend or sandbox_backend_from_env())
+    except SandboxUnavailable as exc:
+        if may_retry:
+            raise RetryLater(exc) from exc
+        _give_up(submission_id, f"no sandbox can run code on this worker: {exc}")
+        return
+    except Exception as exc:
+        log.exception("submission %s: the sandbox machinery failed", submission_id)
+        _give_up(submission_id, f"{type(exc).__name__}: {exc}")
+        return
+    if graded.harness_status == "sandbox_error":
+        _give_up(submission_id, "the sandbox failed to run the harness")
+        return
+    _store(submission_id, graded)
+
+
+@celery.task(name="ardoise.grade_submission", bind=True, acks_late=True,
+             reject_on_worker_lost=True, max_retries=UNAVAILABLE_RETRIES)
+def grade_submission(self: Task, submission_id: str) -> None:
+    """Grade submission ``submission_id`` once (idempotent; see the module's words)."""
+    # In-process (no broker) there is no other worker to wait for: answer at once.
+    may_retry = not self.request.is_eager and self.request.retries < UNAVAILABLE_RETRIES
+    try:
+        grade_once(submission_id, may_retry=may_retry)
+    except RetryLater as exc:
+        log.warning("submission %s: %s; retrying", submission_id, exc)
+        raise self.retry(countdown=retry_delay(self.request.retries)) from None
+
+
+def queue_grading(submission: Submission) -> None:
+    """Push the new submission's ``queued`` status, then queue its grading on the
+    ``sandbox`` queue (in the embedded default, it is graded before this returns)."""
+    lab_events.submission_status(submission)
+    grade_submission.apply_async((submission.id,))
