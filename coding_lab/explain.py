@@ -118,7 +118,8 @@ class _Files:
 
     def __init__(self, student_files: Collection[str] | None,
                  sources: Mapping[str, str] | None) -> None:
-        self.names = None if student_files is None else {n.lstrip("./") for n in student_files}
+        self.names = None if student_files is None else \
+            {name.removeprefix("./") for name in student_files}
         self.sources = dict(sources or {})
 
     def name(self, path: str) -> str | None:
@@ -128,7 +129,7 @@ class _Files:
             path = path[len(WORK_DIR):]
         elif path.startswith(("/", "<", "(", "node:")):
             return None
-        path = path.lstrip("./") if path.startswith("./") else path
+        path = path.removeprefix("./")
         if self.names is None:
             return path or None
         if path in self.names:
@@ -257,13 +258,14 @@ def _python(output: str, files: _Files) -> list[Explanation]:
         if marker in text:
             text = text.rsplit(marker, 1)[1]
     lines = text.splitlines()
-    last = None
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index]
-        if line and not line[0].isspace() and _PY_EXCEPTION.match(line) and \
-                not line.startswith("Traceback"):
-            last = index
-            break
+    # The exception is the first line at the margin after the last frame (its message may
+    # run on over several lines); without frames, the last line that looks like one.
+    last_frame = max((i for i, line in enumerate(lines) if _PY_FRAME.match(line)), default=-1)
+    candidates = range(last_frame + 1, len(lines)) if last_frame >= 0 else \
+        range(len(lines) - 1, -1, -1)
+    last = next((i for i in candidates if lines[i] and not lines[i][0].isspace()
+                 and not lines[i].startswith("Traceback") and _PY_EXCEPTION.match(lines[i])),
+                None)
     if last is None:
         return []
     match = _PY_EXCEPTION.match(lines[last])
@@ -284,7 +286,7 @@ def _python(output: str, files: _Files) -> list[Explanation]:
         if name is not None:
             place = _Place(name, number, _python_column(lines, index, last, name, number, files))
             break
-    code, params = _python_code(kind, message, lines[:last])
+    code, params = _python_code(kind, message)
     return [Explanation(code, raw=raw, file=place.file, line=place.line, column=place.column,
                         params=params)]
 
@@ -309,7 +311,7 @@ def _python_column(lines: list[str], index: int, last: int, name: str, number: i
     return start + offset - (len(shown_text) - len(shown_text.lstrip())) + 1
 
 
-def _python_code(kind: str, message: str, before: list[str]) -> tuple[str, dict[str, str]]:
+def _python_code(kind: str, message: str) -> tuple[str, dict[str, str]]:
     if kind == "SyntaxError":
         return _python_syntax(message)
     if kind in ("IndentationError", "TabError"):

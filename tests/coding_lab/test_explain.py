@@ -569,6 +569,22 @@ def test_a_library_frame_below_the_students_code_points_at_the_students_call() -
     assert found[0].params == {}  # not a message of the usual shape
 
 
+MULTI_LINE_MESSAGE = """Traceback (most recent call last):
+  File "/work/main.py", line 3, in <module>
+    lire(texte)
+  File "/work/main.py", line 2, in lire
+    raise ValueError("première ligne\\nseconde: ligne")
+ValueError: première ligne
+seconde: ligne
+"""
+
+
+def test_a_message_over_several_lines_keeps_its_exception() -> None:
+    found = explain("python3", MULTI_LINE_MESSAGE, ["main.py"])
+    assert [(e.code, e.line, dict(e.params)) for e in found] == [
+        ("python.value_error", 2, {"message": "première ligne"})]
+
+
 def test_non_ascii_names_survive() -> None:
     found = explain("python3", NON_ASCII_KEY, ["main.py"])
     assert (found[0].code, found[0].params["key"]) == ("python.key_error", "Québec")
