@@ -296,3 +296,30 @@ def test_a_submission_explains_the_first_failing_visible_tests_error(
     assert first["code"] == "python.name_error" and first["line"] == 2
     assert first["file"] == "main.py" and first["params"]["name"] == "doubel"
     assert first["title"] and first["meaning"] and first["hint"]
+
+
+def test_the_openapi_document_describes_the_lab_as_it_answers(
+        client: FlaskClient, app_db: Database, world: School, lab: Lab) -> None:
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc is not None
+    for path in ("/assignments/{assignment_id}", "/assignments/{assignment_id}/draft",
+                 "/assignments/{assignment_id}/run",
+                 "/assignments/{assignment_id}/submissions", "/submissions/{submission_id}"):
+        assert path in doc["paths"], path
+    schemas = doc["components"]["schemas"]
+    student = bearer(app_db, world.students[0])
+    view = client.get(f"/api/v1/assignments/{lab.assignment_id}", headers=student).json
+    assert view is not None
+    assert set(schemas["LabAssignment"]["required"]) <= set(view)
+    assert set(view) <= set(schemas["LabAssignment"]["properties"])
+    submitted = client.post(f"/api/v1/assignments/{lab.assignment_id}/submissions",
+                            headers=student, json={"code": SOLUTION}).json
+    assert submitted is not None
+    whole = client.get(f"/api/v1/submissions/{submitted['id']}",
+                       headers=bearer(app_db, world.teacher)).json
+    assert whole is not None
+    assert set(schemas["LabSubmission"]["required"]) <= set(whole)
+    assert set(whole) <= set(schemas["LabSubmission"]["properties"])
+    codes = set(schemas["LabError"]["properties"]["error"]["enum"])
+    assert {"submit_too_soon", "attempt_limit_reached", "assignment_closed",
+            "assignment_not_open", "submission_too_large", "no_visible_tests"} <= codes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from item_bank.registry import default_registry
+from web.api.lab_openapi import lab_paths, lab_schemas
 
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, with Z"}
 ERROR = {
@@ -290,6 +291,8 @@ def openapi_document() -> dict[str, Any]:
         "parameters": [{"name": "item_id", "in": "path", "required": True,
                         "schema": {"type": "string"}}],
         "responses": {"200": _json(_ref("ItemWithContent")), **_errors(401, 404)}}}
+    schemas.update(lab_schemas())
+    paths.update(lab_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ardoise API", "version": "1"},
