@@ -29,6 +29,10 @@ WORK_DIR = "/work/"
 #: Explanations kept from one output (a compiler can report hundreds of errors).
 MAX_EXPLANATIONS = 10
 
+#: Longer lines are cut before they are read: the output is the student's, and no
+#: message worth explaining is that long.
+MAX_LINE = 2000
+
 GENERIC_CODES = ("unknown", "exception", "compile_error")
 
 STATUS_CODES = ("run.time_limit", "run.memory_limit", "run.output_limit",
@@ -163,7 +167,8 @@ def explain(language: str, output: str, student_files: Collection[str] | None = 
         return []
     files = _Files(student_files, sources)
     parser = _PARSERS[language]
-    found = _dedupe(parser(output, files))[:MAX_EXPLANATIONS]
+    text = "\n".join(line[:MAX_LINE] for line in output.split("\n"))
+    found = _dedupe(parser(text, files))[:MAX_EXPLANATIONS]
     return found or [Explanation("unknown", raw=output.strip("\n"))]
 
 
@@ -452,8 +457,9 @@ _GCC_DIAGNOSTIC = re.compile(r"^(?P<path>[^:\n]+?):(?P<line>\d+):(?:(?P<column>\
                              r"(?P<severity>fatal error|error|warning|note): (?P<message>.*)$")
 _GCC_LINK = re.compile(r"^(?P<path>[^:\n]*?):(?:\(.*?\)|[^:\n]*):? undefined reference to "
                        r"[`'‘](?P<name>.+?)['’]$")
-_GCC_ASSERT = re.compile(r"^.*?: (?P<path>[^:\n]+):(?P<line>\d+): .*?: Assertion [`'‘](?P<expr>.*)"
-                         r"['’] failed\.$")
+# glibc: "program: file:line: function: Assertion `expression' failed."
+_GCC_ASSERT = re.compile(r"^[^:\n]*: (?P<path>[^:\n]+):(?P<line>\d+): (?:[^\n]*?: )?"
+                         r"Assertion [`'‘](?P<expr>.*)['’] failed\.$")
 _Q = "[‘'`\"]"
 _E = "[’'`\"]"
 #: Names of the C++ standard library a beginner writes without ``std::``.

@@ -621,6 +621,14 @@ def test_unrecognised_text_gets_the_generic_explanation_with_the_raw_text() -> N
     assert explain("python3", "  \n") == []
 
 
+def test_a_hostile_error_output_is_read_whole_as_unknown() -> None:
+    # A program controls its stderr: a long line built to make a pattern backtrack
+    # (it took seconds before lines were cut and the assertion pattern anchored).
+    hostile = "x: y:1: " * 8000 + "\n"
+    found = explain("c", hostile, ["main.c"])
+    assert [(e.code, e.raw) for e in found] == [("unknown", hostile.strip("\n"))]
+
+
 def test_a_line_the_program_printed_is_not_taken_for_an_exception() -> None:
     assert [e.code for e in explain("python3", "attention\n")] == ["unknown"]
 
