@@ -187,6 +187,10 @@ FIELD_NAMES = {
     "attempt_limit": lazy_gettext("attempt limit"),
     "min_delay": lazy_gettext("delay between submits"),
     "student": lazy_gettext("student"),
+    "opens_at": lazy_gettext("opening time"),
+    # The code item (coding_lab.item_type).
+    "starter": lazy_gettext("starter code"),
+    "all_or_nothing": lazy_gettext("all or nothing"),
 }
 
 

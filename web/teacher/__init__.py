@@ -5,6 +5,7 @@ from web.teacher import (  # noqa: F401 - their routes join ``bp``
     browse,
     edit,
     imports,
+    lab,
     pools,
 )
 from web.teacher.views import bp
