@@ -78,7 +78,12 @@ ROOTFS_RECIPE = RootfsRecipe(
     suite="bookworm",
     mirror="http://deb.debian.org/debian",
     variant="minbase",
-    packages=("python3", "gcc", "g++", "libc6-dev", "openjdk-17-jdk-headless", "nodejs"),
+    # The notebook kernel and its client (coding lab notebooks). debootstrap does not resolve
+    # virtual packages: the two last ones provide what python3-zmq and gdb (through
+    # python3-debugpy) depend on under a virtual name.
+    packages=("python3", "gcc", "g++", "libc6-dev", "openjdk-17-jdk-headless", "nodejs",
+              "python3-ipykernel", "python3-nbclient", "python3-cffi-backend",
+              "libboost-regex1.74.0"),
     trimmed=(
         "dev/*",  # Docker and bubblewrap mount their own /dev; none of the host's nodes ship
         "tmp/*", "var/tmp/*", "var/log/*",
@@ -99,6 +104,8 @@ ROOTFS_RECIPE = RootfsRecipe(
         ("/usr/bin/java", "-version"),
         ("/usr/bin/javac", "-version"),
         ("/usr/bin/node", "--version"),
+        ("/usr/bin/python3", "-c",
+         "import ipykernel, nbclient, nbformat, zmq; print(nbclient.__version__)"),
     ),
 )
 

@@ -11,6 +11,7 @@ from ardoise import migrate
 from ardoise.celery_app import configure_celery
 from ardoise.cli.demo import DEMO_PASSWORD, seed_demo
 from ardoise.cli.items import items_group
+from ardoise.cli.lab import lab_group
 from ardoise.cli.options import config_of, data_dir_option
 from ardoise.cli.sandbox import sandbox_group
 from ardoise.cli.server import run_server
@@ -175,3 +176,4 @@ def sweep(ctx: click.Context) -> None:
 
 cli.add_command(sandbox_group)
 cli.add_command(items_group)
+cli.add_command(lab_group)
