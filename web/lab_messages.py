@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from coding_lab.explain import Explanation
 
@@ -649,3 +649,16 @@ def explanation_text(explanation: Explanation | Mapping[str, Any]) -> dict[str, 
         else texts.hint
     return {"title": _fill(texts.title, params), "meaning": _fill(texts.meaning, params),
             "cause": _fill(texts.cause, params), "hint": _fill(hint, params)}
+
+
+def location_text(explanation: Explanation | Mapping[str, Any]) -> str:
+    """Where the error is, in words ("Line 4, column 20 of main.c"), or ``""`` when it is
+    not in the student's files."""
+    if not isinstance(explanation, Explanation):
+        explanation = Explanation.from_dict(explanation)
+    if explanation.line is None or explanation.file is None:
+        return ""
+    if explanation.column is None:
+        return gettext("Line %(line)s of %(file)s", line=explanation.line, file=explanation.file)
+    return gettext("Line %(line)s, column %(column)s of %(file)s", line=explanation.line,
+                   column=explanation.column, file=explanation.file)

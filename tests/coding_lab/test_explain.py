@@ -29,7 +29,7 @@ from coding_lab.explain import (
 from coding_lab.harness import TestCase, grade
 from sandbox import Limits, RunResult, RunSpec, Status, run
 from sandbox.backends.process import ProcessBackend
-from web.lab_messages import LAB_TEXTS, explanation_text
+from web.lab_messages import LAB_TEXTS, explanation_text, location_text
 
 ENTRY = {"python3": "main.py", "c": "main.c", "cpp": "main.cpp", "java": "Main.java",
          "javascript": "main.js"}
@@ -751,3 +751,15 @@ def test_a_compile_error_reported_by_the_harness_is_explained(backend: str) -> N
     found = explain("c", grading.compile_output, ["main.c"])
     assert [(e.code, e.line, dict(e.params)) for e in found] == [
         ("c.undeclared_identifier", 3, {"name": "n"})]
+
+
+def test_the_place_reads_in_both_languages(words_app: Flask) -> None:
+    explanation = Explanation("c.undeclared_identifier", file="main.c", line=4, column=20,
+                              params={"name": "totl"})
+    with force_locale("fr"):
+        assert location_text(explanation) == "Ligne 4, colonne 20 de main.c"
+        assert location_text({"code": "python.eof_error", "file": "main.py", "line": 2}) == \
+            "Ligne 2 de main.py"
+    with force_locale("en"):
+        assert location_text(explanation.to_dict()) == "Line 4, column 20 of main.c"
+        assert location_text(Explanation("c.undefined_reference", file="main.c")) == ""
