@@ -300,7 +300,12 @@ def _pygments_lexemes(text: str, language: str) -> Iterator[_Lexeme]:
             if ttype in String and ttype not in String.Interpol and value == fstring_close:
                 yield "$", fstring_first, line_of(offset + len(value) - 1)
                 fstring_close = None
-            continue
+                continue
+            if len(fstring_close) > 1 or "\n" not in value:
+                continue
+            # A one-line f-string left open ends with its line; the code after it counts.
+            yield "$", fstring_first, fstring_first
+            fstring_close = None
         if fstring_open:
             fstring_open = False
             fstring_close = value

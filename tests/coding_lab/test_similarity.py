@@ -939,3 +939,7 @@ def test_code_that_does_not_tokenize_is_still_compared() -> None:
         PY_AVG_1, "python3"
     ).symbols
     assert compare_pair(broken, PY_AVG_1_COPY, "python3").score > 0.7
+    # An f-string left open ends with its line; what follows is still code.
+    assert tokenize('x = f"abc {y\nz = 1 + 2\n', "python3").symbols == (
+        "N", "=", "$", "N", "=", "#", "+", "#"
+    )
