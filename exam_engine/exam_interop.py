@@ -13,8 +13,9 @@ same items in the same order) instead of making a second one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,3 +106,13 @@ def import_tests(
             continue
         done.append(ImportedExam(exam.id, exam.title, len(item_ids), True))
     return done
+
+
+def exams_from_tests(session: Session, organisation_id: str, tests: Sequence[ParsedTest],
+                     item_ids_by_source: Mapping[str, str],
+                     author_id: str | None) -> list[dict[str, Any]]:
+    """:func:`import_tests` as the records an import reports (the bulk import's hook)."""
+    return [{"id": e.exam_id, "title": e.title, "items": e.items, "new": e.created,
+             **({"refused": e.refused} if e.refused else {})}
+            for e in import_tests(session, organisation_id, tests, item_ids_by_source,
+                                  author_id)]

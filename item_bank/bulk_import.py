@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ardoise.clock import utcnow
 from ardoise.db import Database
 from ardoise.errors import DomainError
 from item_bank import importing
 from item_bank.interop.detect import parse
+from item_bank.interop.model import ParsedTest
 from item_bank.models import ItemImport
 from item_bank.rich_text import sanitise_html
 
@@ -55,7 +59,15 @@ def error_of(error: DomainError) -> dict[str, Any]:
             "detail": error.detail}
 
 
-def run_import(database: Database, import_id: str, upload: Path, language: str = "fr") -> None:
+#: What else a file brings once its items are in: ``(session, organisation id, the file's
+#: tests, item id by source id, author id)`` → JSON-ready records. The exam engine passes
+#: one that makes exams of a package's tests (the item bank cannot import it).
+TestsHook = Callable[[Session, str, Sequence[ParsedTest], Mapping[str, str], str | None],
+                     list[dict[str, Any]]]
+
+
+def run_import(database: Database, import_id: str, upload: Path, language: str = "fr",
+               tests_hook: TestsHook | None = None) -> None:
     """Import the file of a queued :class:`ItemImport` and record how it went.
 
     Safe to deliver twice: an import that already ended is left alone, and one that was
@@ -96,6 +108,10 @@ def run_import(database: Database, import_id: str, upload: Path, language: str =
                 done = importing.import_items(session, organisation_id, bank_id, parsed.items,
                                               author_id, dry_run=dry_run, progress=progress,
                                               filename=filename)
+                exams = [] if dry_run or tests_hook is None else tests_hook(
+                    session, organisation_id, parsed.tests,
+                    {p.source_id: d.item_id for p, d in zip(parsed.items, done, strict=True)},
+                    author_id)
                 job = session.get(ItemImport, import_id)
                 assert job is not None
                 job.status, job.done, job.finished_at = "done", len(done), utcnow()
@@ -107,6 +123,7 @@ def run_import(database: Database, import_id: str, upload: Path, language: str =
                                  "reason": s.reason_code, "detail": s.detail,
                                  "problem": s.problem, "values": s.values}
                                 for s in parsed.skipped],
+                    "exams": exams,
                 }
         except DomainError as error:
             _fail(database, import_id, error_of(error))

@@ -86,7 +86,7 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
                                           filename=file.name,
                                           dry_run=dry_run)
             # A package's tests become exams of the items they name (not on a dry run).
-            made = [] if dry_run else exam_interop.import_tests(
+            made = [] if dry_run else exam_interop.exams_from_tests(
                 session, org.id, parsed.tests,
                 {p.source_id: d.item_id for p, d in zip(parsed.items, done, strict=True)},
                 author_id)
@@ -105,8 +105,7 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
         "skipped": [{"source_id": s.source_id, "title": s.title, "reason": s.reason_code,
                      "problem": s.problem, "detail": s.detail} for s in parsed.skipped],
         "dry_run": dry_run,
-        "exams": [{"id": e.exam_id, "title": e.title, "items": e.items, "new": e.created,
-                   **({"refused": e.refused} if e.refused else {})} for e in made],
+        "exams": made,
     }, ensure_ascii=False))
 
 

@@ -11,6 +11,7 @@ from ardoise.worker import (
     lab,  # noqa: F401 - registers ardoise.grade_submission
 )
 from ardoise.worker.context import database
+from exam_engine.exam_interop import exams_from_tests
 from exam_engine.grading import grade_attempt as grade_attempt_service
 from exam_engine.preparation import prepare_sitting as prepare_sitting_service
 from item_bank.bulk_import import run_import
@@ -36,4 +37,4 @@ def prepare_sitting(sitting_id: str) -> None:
 @celery.task(name="ardoise.import_items", acks_late=True)
 def import_items(import_id: str, upload: str, language: str = "fr") -> None:
     """Import a file uploaded on the bulk import page (all or nothing), reporting progress."""
-    run_import(database(), import_id, Path(upload), language)
+    run_import(database(), import_id, Path(upload), language, tests_hook=exams_from_tests)

@@ -78,6 +78,10 @@ def test_a_qti_package_imports_with_progress_and_lists_its_items(
         assert job.result is not None and job.result["imported"] == QTI_ITEMS
         for entry in job.result["items"]:
             assert f'/teacher/items/{entry["id"]}"' in page
+        # The package's test became an exam of its questions.
+        [exam] = job.result["exams"]
+        assert exam["new"] and exam["items"] == 5  # the five the test names
+        assert f'/teacher/sittings/new?exam_id={exam["id"]}' in page
         assert job.finished_at is not None and job.created_by == world.teacher.id
     # The upload is not kept once the import ended.
     upload_file = Path(app.extensions["ardoise.config"].data_dir) / "imports" / job.id
