@@ -111,6 +111,9 @@ def _collect(pid: int) -> tuple[int, int, int]:
 
 def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
+    # A worker under gevent (the embedded server runs tasks in-process) hands over a
+    # non-blocking socket; the spawner waits on it.
+    sock.setblocking(True)
     # No parent-death signal here: it follows the *thread* that started us, which may end
     # long before the worker. The end of the socket says the worker is gone.
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
