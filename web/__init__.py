@@ -17,6 +17,7 @@ from web.api import bp as api_bp
 from web.api.items import bp as api_items_bp
 from web.api.lab import bp as api_lab_bp
 from web.auth import bp as auth_bp
+from web.lab import bp as lab_bp
 from web.marking import bp as marking_bp
 from web.media import bp as media_bp
 from web.student import bp as student_bp
@@ -58,6 +59,7 @@ def create_app(config: Config | None = None, *, async_mode: str = "threading") -
     app.register_blueprint(auth_bp)
     pages.init_app(app)
     app.register_blueprint(student_bp)
+    app.register_blueprint(lab_bp)
     app.register_blueprint(teacher_bp)
     app.register_blueprint(marking_bp)
     app.register_blueprint(uploads_bp)

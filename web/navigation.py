@@ -27,6 +27,7 @@ def nav_links() -> list[NavLink]:
     links: list[tuple[str, str]] = []
     if Role.STUDENT in roles:
         links.append((url_for("student.index"), _("My sittings")))
+        links.append((url_for("lab.index"), _("My exercises")))
     if roles & {Role.TEACHER, Role.PROCTOR, Role.GRADER, Role.ADMIN}:
         links.append((url_for("teacher.index"), _("Sittings")))
     if roles & {Role.TEACHER, Role.ADMIN}:
