@@ -382,6 +382,10 @@ def test_a_bulk_regrade_runs_every_latest_submission_again(
     auth.login(world.teacher.username)
     page = client.get(f"/teacher/lab/assignments/{assignment_id}")
     assert '<progress id="regrade-progress" value="2" max="2">' in page.get_data(as_text=True)
+    forged = client.post(f"/teacher/lab/assignments/{assignment_id}/regrade")  # no CSRF token
+    assert forged.status_code == 400
+    with app_db.session() as session:
+        assert {s.status for s in session.scalars(select(Submission))} == {"graded"}
     done = client.post(f"/teacher/lab/assignments/{assignment_id}/regrade",
                        data={"csrf_token": csrf(page.get_data(as_text=True))})
     assert done.status_code == 302
