@@ -33,6 +33,7 @@ def nav_links() -> list[NavLink]:
     if roles & {Role.TEACHER, Role.ADMIN}:
         links.append((url_for("teacher.item_list"), _("Questions")))
         links.append((url_for("teacher.exam_new"), _("Build an exam")))
+        links.append((url_for("teacher.lab_index"), _("Coding lab")))
     if Role.ADMIN in roles:
         links.append((url_for("admin.index"), _("Audit log")))
     return [NavLink(url, label, request.path.rstrip("/") == url.rstrip("/"))
