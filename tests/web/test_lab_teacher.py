@@ -254,6 +254,9 @@ def test_giving_an_exercise_to_a_class_keeps_the_form_on_error(
         assert assignment.due_at.isoformat().startswith("2026-02-09T04:59")  # Montréal, UTC-5
     shown = text_of(client.get(made.headers["Location"]))
     assert "Devoir 1" in shown and "Aucune remise corrigée" in shown
+    listed = text_of(client.get("/teacher/lab"))
+    assert re.search(r'<table class="table" id="assignments">.*Devoir 1</a></th>\s*<td>Math 4</td>',
+                     listed, re.S)
 
 
 def test_the_assignment_page_charts_lists_and_extends(

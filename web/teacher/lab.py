@@ -157,10 +157,14 @@ def lab_index() -> ResponseReturnValue:
         counts = dict(db.execute(select(ExerciseTest.exercise_id, func.count()).where(
             ExerciseTest.exercise_id.in_([e.id for e in exercises]))
             .group_by(ExerciseTest.exercise_id)).all())
-        given = [a for a in db.scalars(select(Assignment).order_by(Assignment.due_at.desc()))
-                 if (k := db.get(SchoolClass, a.class_id)) is not None and _teaches(db, g.user, k)]
-        class_titles = {a.class_id: db.get(SchoolClass, a.class_id).title  # type: ignore[union-attr]
-                        for a in given}
+        taught = select(Enrolment.class_id).where(Enrolment.person_id == g.user.id,
+                                                  Enrolment.role == Role.TEACHER)
+        rows = db.execute(select(Assignment, SchoolClass.title)
+                          .join(SchoolClass, SchoolClass.id == Assignment.class_id)
+                          .where(SchoolClass.school_id.in_(scope) | SchoolClass.id.in_(taught))
+                          .order_by(Assignment.due_at.desc())).all()
+        given = [assignment for assignment, _title in rows]
+        class_titles = {assignment.class_id: title for assignment, title in rows}
         return render_template("teacher/lab/index.html", exercises=exercises,
                                test_counts=counts, assignments=given,
                                class_titles=class_titles, **_helpers())
