@@ -1,6 +1,7 @@
 """Similarity between students' submissions: winnowed fingerprints of normalised tokens.
 
-Pure library (no database, no web). A source is lexed with Pygments, each token is
+Pure library (no database, no web). A source is lexed (Python's own tokenizer for
+Python, Pygments for the other languages and for Python it refuses), each token is
 reduced to a symbol that survives the usual disguises (identifiers become ``N``, string
 literals ``$``, numbers ``#``; comments, docstrings and layout disappear; keywords,
 operators, punctuation and built-in names stay), the symbols are hashed as k-grams and a
