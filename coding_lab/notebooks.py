@@ -24,6 +24,7 @@ import json
 import math
 import re
 import secrets
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,10 @@ def read_notebook(data: bytes | str, what: str = "notebook") -> NotebookNode:
         raise NotebookError("notebook_malformed", f"the {what} is not a Jupyter notebook",
                             what=what)
     try:
-        notebook = nbformat.reads(text, as_version=4)
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():  # nbformat warns as it repairs (missing cell ids…)
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
+            nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several kinds (ValidationError, KeyError…)
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise NotebookError("notebook_malformed", f"the {what} is not a valid notebook: "
@@ -789,7 +792,7 @@ def score(assignment: Assignment, restored: Restored, execution: Execution,
         },
     }
     feedback = _feedback(assignment, restored, execution, verdicts, notes, withhold, results)
-    return GradingReport(results, feedback, render_html(feedback))
+    return GradingReport(results, feedback, render_html(feedback, language))
 
 
 def _note(text: str) -> NotebookNode:
@@ -953,6 +956,4 @@ def grade_notebook(source: bytes | str, submission: bytes | str,
     cell_timeout = _check_timeout(cell_timeout)
     prepared = prepare(source, submission)
     execution = execute(prepared.restored, prepared.assignment, cell_timeout, backend)
-    report = score(prepared.assignment, prepared.restored, execution, language)
-    return GradingReport(report.results, report.feedback,
-                         render_html(report.feedback, language))
+    return score(prepared.assignment, prepared.restored, execution, language)

@@ -382,6 +382,21 @@ def test_a_notebook_cannot_forge_its_results() -> None:
     assert "problem" in report.results["extra_data"]
 
 
+#: A student's cell: a server on the sandbox's own loopback answers; the host's PostgreSQL
+#: (127.0.0.1:5432 on the machine running the tests) is not there.
+LOOPBACK = ("import socket\n"
+            "server = socket.create_server(('127.0.0.1', 0))\n"
+            "client = socket.create_connection(server.getsockname(), timeout=2)\n"
+            "peer, _ = server.accept()\n"
+            "client.sendall(b'ping')\n"
+            "print('loopback', peer.recv(4).decode())\n"
+            "try:\n"
+            "    socket.create_connection(('127.0.0.1', 5432), timeout=2)\n"
+            "    print('host service reached')\n"
+            "except OSError:\n"
+            "    print('host service unreachable')\n")
+
+
 def test_the_kernel_cannot_read_the_grader_inputs() -> None:
     probe = ("import os\n"
              "print(sorted(n for n in os.listdir('.') if not n.startswith('.')))\n"
@@ -389,18 +404,37 @@ def test_the_kernel_cannot_read_the_grader_inputs() -> None:
              "except OSError as error:\n    print('mem', type(error).__name__)\n")
     submission = answered(RIGHT)
     submission.cells.insert(0, nbformat.v4.new_code_cell(probe))
+    submission.cells.insert(1, nbformat.v4.new_code_cell(LOOPBACK))
     report = grade(submission)
     text = report.feedback.cells[1].outputs[0]["text"]
     assert "notebook.ipynb" not in text and "grading.key" not in text
     assert "grading.json" not in text
     assert "mem PermissionError" in text
+    assert report.feedback.cells[2].outputs[0]["text"] == (
+        "loopback ping\nhost service unreachable\n")
+    assert report.results["score"] == 6
 
 
 def test_docker_backend_grades_the_same_with_its_own_loopback(full: GradingReport) -> None:
     missing = DockerBackend().missing()
     assert not missing, f"the docker backend cannot run here: {missing}"
-    report = grade(answered(RIGHT), backend="docker")
-    assert report.results == full.results
+    submission = answered(RIGHT)
+    submission.cells.insert(0, nbformat.v4.new_code_cell(LOOPBACK))
+    report = grade(submission, backend="docker")
+    assert report.results["tests"] == full.results["tests"]
+    assert report.results["score"] == 6
+    assert report.feedback.cells[1].outputs[0]["text"] == (
+        "loopback ping\nhost service unreachable\n")
+
+
+def test_a_notebook_saved_without_cell_ids_is_accepted() -> None:
+    data = json.loads(nbformat.writes(answered(RIGHT)))
+    for cell in data["cells"]:
+        cell.pop("id", None)
+    prepared = notebooks.prepare(TEACHER, json.dumps(data))
+    assert prepared.restored.tampered == ()
+    assert prepared.restored.notebook.cells[prepared.restored.positions["mean"]].source == \
+        RIGHT["mean"]
 
 
 def test_the_cli_refuses_bad_input_on_stderr(tmp_path: Path) -> None:
