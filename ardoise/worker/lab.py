@@ -9,6 +9,9 @@ and stores the grade unless one is stored already: one grade, however often it r
 worker whose sandbox cannot run code puts the job back (as ``ardoise.run_code`` does);
 when no worker could run it after the retries, or the sandbox machinery fails, the
 submission's status becomes ``error``.
+
+A submission graded before and put back in the queue by a teacher's bulk regrade also
+pushes ``regrade:progress`` to the assignment's teachers once it is graded again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from celery import Task
-from sqlalchemy import update
+from sqlalchemy import and_, func, select, update
 
 from ardoise.celery_app import celery
 from ardoise.clock import utcnow
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 class GradingInput:
     """Everything the harness needs, read before the run so no transaction stays open."""
 
+    assignment_id: str
+    regrade: bool  # graded before, put back in the queue by a teacher's bulk regrade
     language: str
     files: dict[str, str]
     tests: list[TestCase]
@@ -55,11 +60,13 @@ def _start(submission_id: str) -> GradingInput | None:
         if submission is None:
             log.warning("submission %s: not found, nothing to grade", submission_id)
             return None
+        regrade = submission.raw_score is not None
         if not assignments.mark_running(session, submission_id):
             log.info("submission %s: already %s", submission_id, submission.status)
             return None
         exercise = get_exercise(session, submission.exercise_id)
-        given = GradingInput(exercise.language, dict(submission.files),
+        given = GradingInput(submission.assignment_id, regrade, exercise.language,
+                             dict(submission.files),
                              test_cases(session, exercise), limits_of(exercise),
                              exercise_comparison(exercise), exercise.points)
     _push(submission_id)
@@ -73,19 +80,36 @@ def _push(submission_id: str) -> None:
             lab_events.submission_status(submission)
 
 
-def _store(submission_id: str, graded: Grading) -> None:
+def _progress(assignment_id: str) -> None:
+    """Push a bulk regrade's progress: of each student's latest submission, how many are
+    no longer waiting (graded or error), out of how many."""
+    with database().session() as session:
+        latest = (select(Submission.student_id, func.max(Submission.number).label("number"))
+                  .where(Submission.assignment_id == assignment_id)
+                  .group_by(Submission.student_id).subquery())
+        statuses = list(session.scalars(select(Submission.status).join(latest, and_(
+            Submission.student_id == latest.c.student_id,
+            Submission.number == latest.c.number)).where(
+            Submission.assignment_id == assignment_id)))
+    lab_events.regrade_progress(assignment_id, sum(s in ("graded", "error") for s in statuses),
+                                len(statuses))
+
+
+def _store(given: GradingInput, submission_id: str, graded: Grading) -> None:
     with database().session() as session:
         stored = assignments.store_grade(session, submission_id, graded, utcnow())
     if stored:
         log.info("submission %s: grade stored (%s/%s)", submission_id, graded.score,
                  graded.max_score)
         _push(submission_id)
+        if given.regrade:
+            _progress(given.assignment_id)
     else:
         log.info("submission %s: a grade was stored already; this one is dropped",
                  submission_id)
 
 
-def _give_up(submission_id: str, reason: str) -> None:
+def _give_up(given: GradingInput, submission_id: str, reason: str) -> None:
     """The sandbox could not grade it: ``error`` (unless a grade got stored meanwhile)."""
     log.error("submission %s: not graded: %s", submission_id, reason)
     with database().session() as session:
@@ -95,6 +119,8 @@ def _give_up(submission_id: str, reason: str) -> None:
             .values(status="error"))
     if changed.rowcount:  # type: ignore[attr-defined]
         _push(submission_id)
+        if given.regrade:
+            _progress(given.assignment_id)
 
 
 def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = None) -> None:
@@ -114,16 +140,16 @@ def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = Non
     except SandboxUnavailable as exc:
         if may_retry:
             raise RetryLater(exc) from exc
-        _give_up(submission_id, f"no sandbox can run code on this worker: {exc}")
+        _give_up(given, submission_id, f"no sandbox can run code on this worker: {exc}")
         return
     except Exception as exc:
         log.exception("submission %s: the sandbox machinery failed", submission_id)
-        _give_up(submission_id, f"{type(exc).__name__}: {exc}")
+        _give_up(given, submission_id, f"{type(exc).__name__}: {exc}")
         return
     if graded.harness_status == "sandbox_error":
-        _give_up(submission_id, "the sandbox failed to run the harness")
+        _give_up(given, submission_id, "the sandbox failed to run the harness")
         return
-    _store(submission_id, graded)
+    _store(given, submission_id, graded)
 
 
 @celery.task(name="ardoise.grade_submission", bind=True, acks_late=True,

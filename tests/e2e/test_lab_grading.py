@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import requests
 import socketio
+from celery import Celery
+from sqlalchemy import select, update
 
 from ardoise import migrate
 from ardoise.clock import utcnow
@@ -51,8 +53,10 @@ class LabPage:
     def __init__(self, url: str, token: str) -> None:
         self.sio = socketio.Client(reconnection=False)
         self.statuses: list[dict[str, Any]] = []
+        self.progress: list[dict[str, Any]] = []
         self.changed = threading.Condition()
         self.sio.on("submission:status", self._record, namespace=NAMESPACE)
+        self.sio.on("regrade:progress", self._record_progress, namespace=NAMESPACE)
         self.sio.connect(url, transports=["websocket"], namespaces=[NAMESPACE],
                          auth={"token": token}, wait_timeout=10)
 
@@ -60,6 +64,18 @@ class LabPage:
         with self.changed:
             self.statuses.append(data)
             self.changed.notify_all()
+
+    def _record_progress(self, data: dict[str, Any]) -> None:
+        with self.changed:
+            self.progress.append(data)
+            self.changed.notify_all()
+
+    def wait_progress(self, done: int, timeout: float = 120) -> list[dict[str, Any]]:
+        with self.changed:
+            if not self.changed.wait_for(
+                    lambda: any(p["done"] == done for p in self.progress), timeout):
+                raise AssertionError(f"no progress reached {done}: {self.progress}")
+            return list(self.progress)
 
     def of(self, submission_id: str) -> list[dict[str, Any]]:
         with self.changed:
@@ -203,7 +219,7 @@ def test_the_status_reaches_the_students_page_live(lab: Lab) -> None:
         other.close()
 
 
-def test_only_the_assignments_teachers_follow_it(lab: Lab) -> None:
+def test_only_the_assignments_teachers_follow_its_regrade(lab: Lab) -> None:
     teacher, stranger = lab.page(lab.teacher_token), lab.page(lab.stranger_token)
     student = lab.page(lab.students[0][1])
     try:
@@ -213,6 +229,36 @@ def test_only_the_assignments_teachers_follow_it(lab: Lab) -> None:
             refused = page.call("assignment:join", {"assignment_id": lab.assignment_id})
             assert refused["ok"] is False and refused["error"] == "forbidden"
             assert refused["message"]
+
+        for _student_id, token in lab.students:  # each student has a graded submission
+            page = lab.page(token)
+            try:
+                page.wait_status(lab.submit(token, SOLUTION)["id"], "graded")
+            finally:
+                page.close()
+
+        # A bulk regrade as the teacher pages do it: each student's latest submission
+        # back to queued, then one grading task each on the sandbox queue.
+        with lab.database.session() as session:
+            latest = {}
+            for row in session.scalars(select(Submission).where(
+                    Submission.assignment_id == lab.assignment_id).order_by(Submission.number)):
+                latest[row.student_id] = row.id
+            session.execute(update(Submission).where(Submission.id.in_(latest.values()))
+                            .values(status="queued", graded_at=None))
+        assert len(latest) == 2
+        producer = Celery("lab-test", broker=lab.env["ARDOISE_REDIS_URL"])
+        try:
+            for submission_id in latest.values():
+                producer.send_task("ardoise.grade_submission", args=[submission_id],
+                                   queue="sandbox")
+        finally:
+            producer.close()
+        seen = teacher.wait_progress(done=2)
+        assert {(p["assignment_id"], p["total"]) for p in seen} == {(lab.assignment_id, 2)}
+        assert [p["done"] for p in seen][:2] == [1, 2]
+        assert stranger.progress == [] and student.progress == []
+        assert all(lab.row(i).status == "graded" for i in latest.values())
     finally:
         for page in (teacher, stranger, student):
             page.close()

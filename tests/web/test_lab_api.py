@@ -8,9 +8,13 @@ through the same ``ardoise.grade_submission`` task, and "Run" goes through
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -323,3 +327,34 @@ def test_the_openapi_document_describes_the_lab_as_it_answers(
     codes = set(schemas["LabError"]["properties"]["error"]["enum"])
     assert {"submit_too_soon", "attempt_limit_reached", "assignment_closed",
             "assignment_not_open", "submission_too_large", "no_visible_tests"} <= codes
+
+
+# The worker's side in a process of its own, whose Docker engine is unreachable (the
+# sandbox backends are process-wide: this process may hold a working one already).
+NO_ENGINE = """
+import sys
+from ardoise.db import Database
+from ardoise.worker.context import bind
+from ardoise.worker.lab import grade_once
+bind(Database(sys.argv[1]))
+grade_once(sys.argv[2], may_retry=False)
+"""
+
+
+def test_a_submission_no_sandbox_can_grade_ends_in_error(
+        client: FlaskClient, app_db: Database, world: School, lab: Lab, tmp_path: Path) -> None:
+    """The last attempt of a worker without a sandbox gives up: status ``error``."""
+    with app_db.session() as session:
+        submission = assignments.submit(session, lab.assignment_id, world.students[0].id,
+                                        SOLUTION, utcnow())
+    env = {**os.environ, "ARDOISE_SANDBOX_BACKEND": "docker",
+           "DOCKER_HOST": f"unix://{tmp_path / 'no-engine.sock'}"}
+    done = subprocess.run([sys.executable, "-c", NO_ENGINE, str(app_db.engine.url),
+                           submission.id], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "no sandbox can run code on this worker" in done.stderr
+    student = bearer(app_db, world.students[0])
+    view = client.get(f"/api/v1/submissions/{submission.id}", headers=student).json
+    assert view is not None
+    assert view["status"] == "error" and view["score"] is None and view["tests"] == []
