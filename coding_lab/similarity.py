@@ -669,6 +669,7 @@ def compare_submissions(
         fingerprints; ``"all_pairs"`` intersects every pair's sets, the naive baseline the
         benchmark and the tests compare against. Both give the same report.
     """
+    _lexer(language)  # refuse an unknown language even with nothing to compare
     excluded = excluded_hashes(language, starter, config)
     documents: list[_Document] = []
     for key, source in submissions.items():

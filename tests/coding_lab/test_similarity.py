@@ -803,6 +803,10 @@ def test_every_sandbox_language_sees_through_renaming_and_layout(language: str) 
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(UnsupportedLanguage):
         compare_pair("x", "y", "cobol")
+    with pytest.raises(UnsupportedLanguage):
+        compare_submissions({}, "cobol", config=SimilarityConfig(use_boilerplate=False))
+    empty = compare_submissions({}, "java")
+    assert empty.pairs == () and empty.candidate_pairs == 0
 
 
 # --- Properties ---------------------------------------------------------------------------
