@@ -124,6 +124,8 @@ def exam_strings() -> dict[str, str]:
         "upload_too_big": _("This file is too large: at most %(max)s.", max="%(max)s"),
         "remove_file": _("Remove my file"),
         "size_kb": _("%(n)s kB", n="%(n)s"), "size_mb": _("%(n)s MB", n="%(n)s"),
+        "code_hint": _("Your program, in %(language)s. It is run against the teacher's tests "
+                       "once you submit your exam.", language="%(language)s"),
     }
 
 

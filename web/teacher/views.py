@@ -55,7 +55,7 @@ def type_label(name: str) -> str:
         "true_false": _("True or false"), "numeric": _("Numeric"),
         "short_text": _("Short text"), "inline_choice": _("Fill in the blanks"),
         "matching": _("Matching"), "ordering": _("Ordering"), "hot_text": _("Hot text"),
-        "extended_text": _("Essay"), "file_upload": _("File upload"),
+        "extended_text": _("Essay"), "file_upload": _("File upload"), "code": _("Code"),
     }
     return labels.get(name, name)
 

@@ -289,12 +289,45 @@ function extendedText(prefix, render, ctx, changed, onFlush) {
   };
 }
 
+// Names of the sandbox's languages (coding_lab's `code` items); proper names, not translated.
+const LANGUAGE_NAMES = { python3: "Python 3", c: "C", cpp: "C++", java: "Java", javascript: "JavaScript" };
+
+/** A code item's answer: a plain monospace text area that starts with the starter code. */
+function codeAnswer(prefix, render, ctx, changed, onFlush) {
+  const { t, lang } = ctx;
+  const maxLength = Number.isInteger(render.max_length) && render.max_length > 0 ? render.max_length : 65536;
+  const starter = typeof render.starter === "string" ? render.starter : "";
+  const language = LANGUAGE_NAMES[render.language] ?? String(render.language ?? "");
+  const id = `${prefix}-input`;
+  const box = el("textarea", { id, name: prefix, rows: 16, maxlength: maxLength, className: "code-input",
+    spellcheck: "false", autocapitalize: "off", autocomplete: "off", wrap: "off", translate: "no",
+    "aria-describedby": `${prefix}-title ${prefix}-language`,
+    on: { input: () => changed(true), blur: onFlush, change: onFlush } });
+  box.value = starter;
+  const node = el("div", { className: "answer answer-code" },
+    setRichHtml(el("label", { for: id, className: "stem", id: `${prefix}-stem` }), pickText(render.stem, lang)),
+    el("p", { className: "hint", id: `${prefix}-language`, text: t("code_hint", { language }) }),
+    box);
+  return {
+    node,
+    inputs: [box],
+    read() {
+      // The starter code untouched is no answer.
+      return box.value.trim() === "" || box.value === starter ? null : { code: box.value };
+    },
+    write(response) {
+      box.value = typeof response?.code === "string" ? response.code : starter;
+    },
+  };
+}
+
 const BUILDERS = {
   inline_choice: inlineChoice,
   matching,
   ordering,
   hot_text: hotText,
   extended_text: extendedText,
+  code: codeAnswer,
   file_upload: (prefix, render, ctx, changed, onFlush) =>
     fileUpload(prefix, render, ctx, changed, onFlush, setRichHtml),
 };

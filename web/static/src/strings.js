@@ -68,6 +68,7 @@ const ENGLISH = {
   remove_file: "Remove my file",
   size_kb: "%(n)s kB",
   size_mb: "%(n)s MB",
+  code_hint: "Your program, in %(language)s. It is run against the teacher's tests once you submit your exam.",
 };
 
 /** A translator: t(key, {n: 3}) fills `%(n)s` placeholders. */
