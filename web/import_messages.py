@@ -85,6 +85,11 @@ IMPORT_PROBLEMS = {
     "marker_crosses_elements": lazy_gettext("a gap or span marker that crosses HTML "
                                             "elements"),
     "no_qti_form": lazy_gettext("%(type)s has no QTI form"),
+    "coderunner_type_unknown": lazy_gettext("the CodeRunner question type %(type)s"),
+    "coderunner_template": lazy_gettext("a CodeRunner question with a template of its own"),
+    "coderunner_grader": lazy_gettext("the CodeRunner grader %(grader)s"),
+    "coderunner_testcode": lazy_gettext("test code in a CodeRunner %(type)s question (only "
+                                        "Python test code runs)"),
 }
 
 # The same words as the item type chooser (web.teacher.views.type_label).
@@ -95,7 +100,7 @@ TYPE_NAMES = {
     "short_text": lazy_gettext("Short text"), "inline_choice": lazy_gettext("Fill in the blanks"),
     "matching": lazy_gettext("Matching"), "ordering": lazy_gettext("Ordering"),
     "hot_text": lazy_gettext("Hot text"), "extended_text": lazy_gettext("Essay"),
-    "file_upload": lazy_gettext("File upload"),
+    "file_upload": lazy_gettext("File upload"), "code": lazy_gettext("Code"),
 }
 
 

@@ -100,6 +100,10 @@ PROBLEMS: dict[str, str] = {
     "hot_text_brackets": "square brackets in a hot text span",
     "marker_crosses_elements": "a marker that crosses HTML elements",
     "no_qti_form": "%(type)s has no QTI form",
+    "coderunner_type_unknown": "CodeRunner question type %(type)s",
+    "coderunner_template": "a CodeRunner question with a template of its own",
+    "coderunner_grader": "CodeRunner grader %(grader)s",
+    "coderunner_testcode": "test code in a CodeRunner %(type)s question (only Python's runs)",
 }
 
 

@@ -196,6 +196,72 @@ def read_cloze(question: Element, ctx: Context) -> tuple[str, Content]:
     return "inline_choice", {"text": ctx.html(gap_text), "gaps": gaps, "shuffle": all(shuffles)}
 
 
+# CodeRunner (https://coderunner.org.nz) "program" types and Python: its question type, our
+# sandbox language. Other types (c_function, java_method, sql…) wrap the answer in
+# templates of their own: refused by name.
+CODERUNNER_LANGUAGES = {"python3": "python3", "c_program": "c", "cpp_program": "cpp",
+                        "java_program": "java", "nodejs": "javascript"}
+# CodeRunner graders: ours compares on the trusted side. Empty means the prototype's
+# default, the equality grader (lines compared without their trailing whitespace).
+CODERUNNER_GRADERS = {"": "trailing_whitespace", "EqualityGrader": "trailing_whitespace",
+                      "NearEqualityGrader": "ignore_case", "RegexGrader": "regex"}
+
+
+def read_coderunner(question: Element, _ctx: Context) -> tuple[str, Content]:
+    """A CodeRunner question as a ``code`` item: each test case a test, ``display`` HIDE a
+    hidden test, ``mark`` its weight, ``testcode`` (Python) run after the answer."""
+    kind = text(question, "coderunnertype")
+    language = CODERUNNER_LANGUAGES.get(kind)
+    if language is None:
+        raise ItemProblem("unsupported_type", "coderunner_type_unknown", type=repr(kind))
+    if text(question, "template") or text(question, "prototypetype") not in ("", "0"):
+        raise ItemProblem("unsupported_feature", "coderunner_template")
+    grader = text(question, "grader")
+    if grader not in CODERUNNER_GRADERS:
+        raise ItemProblem("unsupported_feature", "coderunner_grader", grader=grader)
+    tests: list[Content] = []
+    examples: list[str] = []
+    for case in question.iterfind("testcases/testcase"):
+        if case.get("testtype", "0") == "1":
+            continue  # run by "Precheck" only, never in the grade
+        name = f"test{len(tests) + 1}"
+        test: Content = {"name": name, "stdin": raw_text(case.find("stdin")),
+                         "expected": raw_text(case.find("expected")),
+                         "weight": finite_number(case.get("mark", "1"), "mark"),
+                         "hidden": text(case.find("display")).upper() != "SHOW",
+                         "stop_on_failure": case.get("hiderestiffail", "0") == "1"}
+        testcode = raw_text(case.find("testcode"))
+        if testcode.strip():
+            if language != "python3":
+                raise ItemProblem("unsupported_feature", "coderunner_testcode", type=kind)
+            test["testcode"] = testcode
+        if case.get("useasexample", "0") == "1":
+            examples.append(name)
+        tests.append(test)
+    content: Content = {"language": language, "tests": tests,
+                        "starter": raw_text(question.find("answerpreload"), "."),
+                        "comparison": CODERUNNER_GRADERS[grader],
+                        "all_or_nothing": flag(question, "allornothing", True)}
+    limits = {}
+    if text(question, "cputimelimitsecs"):
+        limits["cpu_seconds"] = finite_number(text(question, "cputimelimitsecs"),
+                                              "cputimelimitsecs")
+    if text(question, "memlimitmb"):
+        limits["memory_mb"] = int(finite_number(text(question, "memlimitmb"), "memlimitmb"))
+    if limits:
+        content["limits"] = limits
+    # The teacher's answer is no part of the item: kept beside it, for its authors.
+    content["_metadata"] = {"coderunner_type": kind, "coderunner_examples": examples,
+                            "coderunner_answer": raw_text(question.find("answer"), ".")}
+    return "code", content
+
+
+def raw_text(element: Element | None, path: str = "text") -> str:
+    """An element's text as written (code and outputs keep their spaces and newlines)."""
+    found = element.find(path) if element is not None and path != "." else element
+    return (found.text or "") if found is not None else ""
+
+
 READERS: dict[str, Reader] = {
     "multichoice": read_multichoice,
     "truefalse": read_truefalse,
@@ -205,4 +271,5 @@ READERS: dict[str, Reader] = {
     "essay": read_essay,
     "cloze": read_cloze,
     "multianswer": read_cloze,
+    "coderunner": read_coderunner,
 }

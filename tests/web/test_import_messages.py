@@ -97,7 +97,7 @@ def test_an_export_refusal_is_explained(app: Flask) -> None:
               "type": "code"}
     assert in_language(app, "fr", "export_unsupported", params) == (
         "La question « code-1 » ne peut pas être exportée en QTI : cette sorte de question "
-        "n’est pas prise en charge (code n’a pas de forme QTI).")
+        "n’est pas prise en charge (Code n’a pas de forme QTI).")
 
 
 def test_every_problem_and_reason_of_the_readers_is_translated() -> None:
