@@ -1,0 +1,7 @@
+def moyenne(notes):
+    # À compléter
+    return 0
+
+
+if __name__ == "__main__":
+    n = int(input())
