@@ -198,3 +198,44 @@ def test_a_student_types_runs_submits_and_sees_the_verdicts(lab: LabServer,
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], \
         problems
     assert not problems, problems
+
+
+def test_typing_survives_a_failed_save_and_verdicts_come_without_the_socket(
+        lab: LabServer, browser: Browser) -> None:
+    problems: list[str] = []
+    base = lab.server.url
+    page = log_in(browser, base, "eleve02", problems)
+    # No live connection at all: no WebSocket, and Socket.IO's long polling refused.
+    page.add_init_script("window.WebSocket = undefined;")
+    page.route("**/socket.io/**", lambda route: route.abort())
+    # The server takes no draft for now.
+    page.route("**/draft", lambda route: route.abort())
+    page.goto(f"{base}/lab/assignments/{lab.assignment_id}")
+    editor = page.locator("#editor .cm-content")
+    expect(editor).to_contain_text("Lis un entier")
+    replace_code(page, RIGHT)
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("n'a pas pu être enregistré")
+
+    # Reloaded before any save went through: the code typed is put back from this computer.
+    page.reload()
+    expect(editor).to_have_text(RIGHT.replace("\n", ""))
+    expect(page.locator("#lab-message")).to_contain_text("remises dans l'éditeur")
+    page.unroute("**/draft")
+    expect(status).to_contain_text("Brouillon enregistré à", timeout=15000)
+    with lab.database.session() as session:
+        student = records.person_by_username(session, "eleve02")
+        draft = session.scalar(select(CodeDraft).where(
+            CodeDraft.assignment_id == lab.assignment_id, CodeDraft.student_id == student.id))
+        assert draft is not None and draft.files == {"main.py": RIGHT}
+
+    # Submitted with the socket down: the page asks for the verdicts itself.
+    page.get_by_role("button", name="Soumettre").click()
+    results = page.locator("#results")
+    expect(results.locator("h2")).to_have_text("Résultats de la soumission 1")
+    expect(results.locator(".lab-total")).to_contain_text("10 / 10")
+    expect(page.locator("#history li").first).to_contain_text("Corrigée")
+    page.screenshot(path=str(ARTIFACTS / "lab-offline-fr.png"), full_page=True)
+    # The only errors are the refused requests of this test.
+    assert all("net::ERR_FAILED" in p or "Failed to load resource" in p for p in problems), \
+        problems

@@ -94,6 +94,7 @@ class LabPage {
     this.submissions = new Map(); // id -> summary
     this.watched = new Map(); // id -> poll timer
     this.events = new Map(); // id -> last status event (they can arrive before the 202)
+    this.inputs = new Map(); // visible test name -> its stdin
     this.shownSubmission = null;
     this.nodes = {
       statement: document.getElementById("statement"),
@@ -126,6 +127,9 @@ class LabPage {
     }
     this.view = view;
     this.showStatement(view);
+    // The visible tests' inputs, to show beside a failed test's outputs.
+    this.inputs = new Map((view.public_tests || []).filter((test) => !test.hidden)
+      .map((test) => [test.name, test.stdin]));
     this.showVisibleTests(view.public_tests || []);
     this.startEditor(view);
     for (const summary of view.submissions || []) this.submissions.set(summary.id, summary);
@@ -538,6 +542,11 @@ class LabPage {
     if (test.assertion) {
       details.push(el("div", { className: "lab-assertion" }, el("span", { className: "lab-io-label", text: this.t("assertion") }),
         textBlock(test.assertion, this.t, "lab-pre")));
+    }
+    const given = this.inputs.get(test.name);
+    if (!passed && typeof given === "string" && given !== "") {
+      details.push(el("div", { className: "lab-given" }, el("span", { className: "lab-io-label", text: this.t("input") }),
+        textBlock(given, this.t)));
     }
     const isFunction = test.expected == null && typeof test.stdout !== "string";
     if (!isFunction && (typeof test.expected === "string" || typeof test.stdout === "string")) {
