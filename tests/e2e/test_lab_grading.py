@@ -214,6 +214,13 @@ def test_the_status_reaches_the_students_page_live(lab: Lab) -> None:
         assert [t["verdict"] for t in view["tests"]] == ["passed", "failed", "failed"]
         assert view["tests"][2] == {"name": "cache", "verdict": "failed", "hidden": True,
                                     "weight": 1.0}
+
+        # "Run" goes through the sandbox queue too, and the request waits for its answer.
+        ran = requests.post(f"{lab.server.url}/api/v1/assignments/{lab.assignment_id}/run",
+                            json={"code": SOLUTION, "stdin": "21\n"},
+                            headers={"Authorization": f"Bearer {owner}"}, timeout=120)
+        assert ran.status_code == 200 and ran.json()["stdout"] == "42\n", ran.text
+        assert re.search(r"ardoise\.run_code\[[0-9a-f-]+\] received", lab.workers[-1].log())
     finally:
         page.close()
         other.close()
