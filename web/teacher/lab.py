@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ardoise.clock import as_utc, utcnow
 from ardoise.errors import DomainError, Invalid
+from ardoise.worker import lab_events
 from ardoise.worker.lab import grade_submission
 from coding_lab import assignments as lab_assignments
 from coding_lab import exercises as lab_exercises
@@ -461,6 +462,9 @@ def lab_regrade(assignment_id: str) -> ResponseReturnValue:
         records.audit(db, g.user, "regrade_assignment", "assignment", assignment.id,
                       klass.school_id if klass else None)
     dispatch_grading(ids)
+    with unit_of_work() as db:
+        state = progress(db, assignment_id)
+    lab_events.regrade_progress(assignment_id, state["done"], state["total"])
     flash(_("Regrading %(n)s submissions.", n=len(ids)), "success")
     return redirect(url_for("teacher.lab_assignment_show", assignment_id=assignment_id)
                     + "#regrade")
