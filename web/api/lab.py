@@ -16,10 +16,11 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ardoise.clock import iso, utcnow
 from ardoise.code_runs import find_result
-from ardoise.errors import DomainError, Forbidden, Invalid
+from ardoise.errors import Conflict, DomainError, Forbidden, Invalid
 from ardoise.worker.code_runs import submit_code_run
 from ardoise.worker.lab import queue_grading
 from coding_lab import assignments
@@ -183,8 +184,11 @@ def save_draft(assignment_id: str) -> ResponseReturnValue:
 @login_required
 def submit(assignment_id: str) -> ResponseReturnValue:
     code = _code()
-    with unit_of_work() as db:
-        submission = assignments.submit(db, assignment_id, _user().id, code, utcnow())
+    try:
+        with unit_of_work() as db:
+            submission = assignments.submit(db, assignment_id, _user().id, code, utcnow())
+    except IntegrityError:  # the same student's other submit took this number first
+        raise Conflict("conflict") from None
     queue_grading(submission)  # committed first: the worker finds the row
     return jsonify({"id": submission.id, "number": submission.number,
                     "status": "queued"}), 202

@@ -20,7 +20,8 @@ LAB_ERROR = {
                            "assignment_not_open", "submission_too_large", "no_visible_tests",
                            "assignment_not_found", "submission_not_found",
                            "exercise_not_found", "lab_run_timeout", "forbidden",
-                           "unauthenticated", "csrf", "bad_request", "not_found"]},
+                           "unauthenticated", "csrf", "bad_request", "not_found",
+                           "conflict"]},
         "message": {"type": "string", "description": "translated for the caller"},
         "seconds": {"type": "integer", "description": "submit_too_soon: seconds to wait "
                                                       "(also in Retry-After)"},
