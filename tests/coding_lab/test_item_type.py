@@ -250,3 +250,23 @@ def test_a_code_answer_in_an_exam_is_graded_by_grade_attempt(database: Database)
                            graded.score, graded.max_score))
         assert scores == [(12.0, True, 12.0, 12.0, 12.0), (6.0, False, 12.0, 6.0, 12.0),
                           (0.0, False, 12.0, 0.0, 12.0)]
+
+
+def test_the_teacher_sees_a_read_only_preview_and_no_authoring_form(
+        app: Flask, app_db: Database) -> None:
+    from tests.web.test_item_bank_pages import client_of
+
+    with app_db.session() as session:
+        world = make_school(session, students=0)
+        item_id = items.create_item(session, world.school.id, "code", "Double", CONTENT,
+                                    author_id=world.teacher.id).item_id
+    client = client_of(app, world.teacher.username)
+    page = client.get(f"/teacher/items/{item_id}").get_data(as_text=True)
+    preview = page.split('id="preview"', 1)[1]
+    assert preview.count('class="code-input" rows="16" readonly') == 2  # French and English
+    assert "def double(n):\n    pass\n</textarea>" in preview
+    assert "Votre programme, en Python 3." in preview and "Your program, in Python 3." in preview
+    assert "Aucun aperçu" not in preview
+    # The form authors the types it has fields for: code items come in through import.
+    assert client.get("/teacher/items/new?type=code").status_code == 404
+    assert client.get("/teacher/items/new?type=extended_text").status_code == 200
