@@ -1,5 +1,5 @@
 """The demo school: a board, a school, staff, 30 students, a 12-question exam, an open sitting,
-practice questions in a pool and a parametrised question."""
+practice questions in a pool, a parametrised question and a programming exercise."""
 
 from __future__ import annotations
 
@@ -10,13 +10,19 @@ from typing import Any
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
+from ardoise.config import sandbox_backend_from_env
 from ardoise.db import Database
+from coding_lab import assignments as lab_assignments
+from coding_lab import exercises as lab_exercises
+from coding_lab.exercises import ExerciseSpec, TestSpec
+from coding_lab.models import Exercise
 from exam_engine import exams, sittings
 from exam_engine.models import Exam, Sitting
 from item_bank import pools, workflow
 from item_bank import service as items
 from item_bank.models import ItemPool
 from item_bank.workflow import ItemStatus
+from sandbox import SandboxUnavailable
 from student_records import service as records
 from student_records.models import Organisation, OrgKind, Person, Role, SchoolClass
 
@@ -82,6 +88,45 @@ def _practice(session: Any, school: Organisation, teacher: Person, reviewer: Per
                                 PARAMETRISED, author_id=teacher.id)
     workflow.set_metadata(session, version.item_id, {
         "tags": ["géométrie", "secondaire 4"], "difficulty": 1, "subject": "Mathématique"})
+
+
+# A first programming exercise for the demo class (the coding lab's student page).
+LAB_EXERCISE = ExerciseSpec(
+    title="Somme de deux nombres", language="python3",
+    statement={"fr": "Lis deux entiers $a$ et $b$, un par ligne, et affiche leur somme "
+                     "$a + b$.",
+               "en": "Read two integers $a$ and $b$, one per line, and print their sum "
+                     "$a + b$."},
+    starter="a = int(input())\n# Lis b, puis affiche la somme.\n",
+    solution="a = int(input())\nb = int(input())\nprint(a + b)\n",
+    points=10,
+    tests=[TestSpec("petits nombres", stdin="2\n3\n", expected="5\n",
+                    hint={"fr": "As-tu lu les deux nombres avec input()?",
+                          "en": "Did you read both numbers with input()?"}),
+           TestSpec("négatifs", stdin="-4\n1\n", expected="-3\n"),
+           TestSpec("grands nombres", stdin="123456789\n987654321\n",
+                    expected="1111111110\n", hidden=True)])
+
+
+def _lab(session: Any, school: Organisation, klass: SchoolClass, teacher: Person) -> None:
+    """The exercise, verified in the sandbox and given to the class, once. Where no sandbox
+    can run its solution, it stays a draft (the teacher's page says why)."""
+    if session.scalar(select(Exercise).where(Exercise.organisation_id == school.id,
+                                             Exercise.title == LAB_EXERCISE.title)):
+        return
+    now = utcnow()
+    try:
+        exercise = lab_exercises.create_exercise(session, school.id, LAB_EXERCISE, teacher.id,
+                                                 now, backend=sandbox_backend_from_env())
+    except SandboxUnavailable:
+        return
+    if exercise.verified_at is None:
+        return
+    lab_exercises.publish(session, exercise.id)
+    lab_assignments.create_assignment(
+        session, exercise.id, klass.id, opens_at=now - timedelta(days=1),
+        due_at=now + timedelta(days=14), late_penalty_percent=10, attempt_limit=10,
+        min_delay_seconds=10, author_id=teacher.id)
 
 
 def _choice(fr: str, en: str, options: list[tuple[str, str]], correct: str) -> dict[str, Any]:
@@ -181,6 +226,7 @@ def seed_demo(database: Database) -> str:
                 records.set_extra_time(session, student, 33, "tiers temps")
 
         _practice(session, school, teacher, colleague)
+        _lab(session, school, klass, teacher)
         exam = session.scalar(select(Exam).where(Exam.organisation_id == school.id,
                                                  Exam.title == "Épreuve de démonstration"))
         if exam is None:
