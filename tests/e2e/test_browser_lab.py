@@ -229,6 +229,17 @@ def test_typing_survives_a_failed_save_and_verdicts_come_without_the_socket(
             CodeDraft.assignment_id == lab.assignment_id, CodeDraft.student_id == student.id))
         assert draft is not None and draft.files == {"main.py": RIGHT}
 
+    # An error explained in words, the raw message one click away.
+    replace_code(page, "n = int(input())\nprint(n * 2")
+    page.get_by_role("button", name="Exécuter les tests visibles").click()
+    explanation = page.locator("#results .lab-explanation").first
+    expect(explanation).to_contain_text("Ligne 2")
+    raw = explanation.locator(".lab-raw pre")
+    expect(raw).to_be_hidden()
+    explanation.locator(".lab-raw summary").click()
+    expect(raw).to_contain_text("SyntaxError")
+    replace_code(page, RIGHT)
+
     # Submitted with the socket down: the page asks for the verdicts itself.
     page.get_by_role("button", name="Soumettre").click()
     results = page.locator("#results")

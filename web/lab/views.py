@@ -21,11 +21,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ardoise.clock import iso, utcnow
+from ardoise.clock import utcnow
 from ardoise.errors import NotFound
 from coding_lab import assignments
 from coding_lab.exercises import get_exercise
-from coding_lab.models import Assignment, Submission
+from coding_lab.models import Assignment
 from student_records.models import Enrolment, Role, SchoolClass
 from web.access import role_required
 from web.context import unit_of_work
@@ -178,9 +178,6 @@ def assignment_page(assignment_id: str) -> ResponseReturnValue:
         assignment = _student_assignment(db, assignment_id, g.user.id)
         klass = db.get(SchoolClass, assignment.class_id)
         row = _row(db, assignment, klass.title if klass else "", g.user.id, now)
-        submitted = db.scalar(select(Submission.id).where(
-            Submission.assignment_id == assignment.id, Submission.student_id == g.user.id)
-            .limit(1)) is not None
     nonce = secrets.token_urlsafe(18)
     lab_data: dict[str, Any] = {
         "assignment_id": row.assignment.id,
@@ -189,7 +186,6 @@ def assignment_page(assignment_id: str) -> ResponseReturnValue:
         "language": row.language,
         "language_label": language_label(row.language),
         "status": row.status,
-        "has_submissions": submitted,
         "style_nonce": nonce,
         "api": {
             "assignment": f"/api/v1/assignments/{row.assignment.id}",
@@ -199,7 +195,6 @@ def assignment_page(assignment_id: str) -> ResponseReturnValue:
             "submission": "/api/v1/submissions/",
         },
         "list_url": url_for("lab.index"),
-        "server_now": iso(now),
         "strings": lab_strings(),
     }
     response = make_response(render_template(
