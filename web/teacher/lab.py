@@ -433,14 +433,18 @@ def lab_student_history(assignment_id: str, student_id: str) -> ResponseReturnVa
 # --- bulk regrade ------------------------------------------------------------------------
 
 def queue_regrade(db: Session, assignment_id: str) -> list[str]:
-    """Put every student's latest submission back in the queue; return their ids.
+    """Put every student's latest graded (or failed) submission back in the queue; return
+    their ids.
 
     Grading stores one grade per submission (a graded submission is never graded again),
     so a regrade first moves each one back to ``queued``; the task then grades it afresh.
+    A latest submission still queued or running is on its way already and left alone.
     """
-    ids = [s.id for s in latest_submissions(db, assignment_id)]
+    ids = [s.id for s in latest_submissions(db, assignment_id)
+           if s.status in ("graded", "error")]
     if ids:
-        db.execute(update(Submission).where(Submission.id.in_(ids))
+        db.execute(update(Submission).where(Submission.id.in_(ids),
+                                            Submission.status.in_(("graded", "error")))
                    .values(status="queued", graded_at=None))
     return ids
 
