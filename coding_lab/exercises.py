@@ -169,7 +169,8 @@ def verify(session: Session, exercise: Exercise, now: datetime, backend: str = "
     exercise.verification = {
         "passed": passed, "compile_output": graded.compile_output,
         "tests": [{"name": t.name, "verdict": t.verdict, "stdout": t.stdout[:4000],
-                   "stderr": t.stderr[:4000], "wall_ms": t.wall_ms} for t in graded.tests]}
+                   "stderr": t.stderr[:4000], "wall_ms": t.wall_ms,
+                   "assertion": t.assertion} for t in graded.tests]}
     exercise.verified_at = now if passed else None
     if not passed:
         exercise.status = "draft"
