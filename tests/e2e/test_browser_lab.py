@@ -5,6 +5,7 @@ sandbox) with the demo school."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ class LabServer:
     server: LiveServer
     database: Database
     assignment_id: str
+    patient_id: str  # at least ten minutes between two submits
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +58,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         assert klass is not None
         assignment_id = seed_assignment(session, school.id, klass.id, teacher.id, utcnow(),
                                         title="Le double", attempt_limit=5).id
+        patient_id = seed_assignment(session, school.id, klass.id, teacher.id, utcnow(),
+                                     title="Patience", attempt_limit=2,
+                                     min_delay_seconds=600).id
     live = LiveServer(data_dir, env)
     live.start()
-    yield LabServer(live, database, assignment_id)
+    yield LabServer(live, database, assignment_id, patient_id)
     live.stop()
     database.dispose()
 
@@ -250,3 +255,31 @@ def test_typing_survives_a_failed_save_and_verdicts_come_without_the_socket(
     # The only errors are the refused requests of this test.
     assert all("net::ERR_FAILED" in p or "Failed to load resource" in p for p in problems), \
         problems
+
+
+def test_a_refused_submit_says_why_in_the_students_language(lab: LabServer,
+                                                            browser: Browser) -> None:
+    problems: list[str] = []
+    page = log_in(browser, lab.server.url, "eleve03", problems)
+    page.goto(f"{lab.server.url}/lab/assignments/{lab.patient_id}")
+    expect(page.locator("#editor .cm-content")).to_contain_text("Lis un entier")
+    replace_code(page, RIGHT)
+    submit = page.get_by_role("button", name="Soumettre")
+    submit.click()
+    expect(page.locator("#results .lab-total")).to_contain_text("10 / 10")
+    expect(page.locator("#attempts-used")).to_have_text("1 sur 2 utilisées")
+
+    submit.click()
+    message = page.locator("#lab-message")
+    expect(message).to_have_text(re.compile(r"Attendez (59\d|600) secondes avant de soumettre "
+                                            r"de nouveau\."))
+    expect(submit).to_be_disabled()  # for the seconds the server asked to wait
+    expect(page.locator("#history li")).to_have_count(1)
+    expect(page.locator("#attempts-used")).to_have_text("1 sur 2 utilisées")
+    with lab.database.session() as session:
+        student = records.person_by_username(session, "eleve03")
+        assert len(list(session.scalars(select(Submission).where(
+            Submission.assignment_id == lab.patient_id,
+            Submission.student_id == student.id)))) == 1
+    # The browser logs the refused request (HTTP 409); nothing else went wrong.
+    assert all("409" in p for p in problems), problems
