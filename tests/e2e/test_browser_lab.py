@@ -243,6 +243,9 @@ def test_typing_survives_a_failed_save_and_verdicts_come_without_the_socket(
     expect(raw).to_be_hidden()
     explanation.locator(".lab-raw summary").click()
     expect(raw).to_contain_text("SyntaxError")
+    explanation.get_by_role("button", name="Aller à la ligne 2 dans l'éditeur").click()
+    expect(editor).to_be_focused()
+    expect(page.locator("#editor .cm-activeLine")).to_have_text("print(n * 2")
     replace_code(page, RIGHT)
 
     # Submitted with the socket down: the page asks for the verdicts itself.

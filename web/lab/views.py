@@ -147,6 +147,7 @@ def lab_strings() -> dict[str, str]:
         "errors": _("Error output"), "hint": _("Hint:"),
         "assertion": _("Failed check"), "compile_output": _("Compiler messages"),
         "explanation": _("What this error means"), "at_line": _("Line %(n)s", n="%(n)s"),
+        "go_to_line": _("Go to line %(n)s in the editor", n="%(n)s"),
         "likely_cause": _("Likely cause:"), "what_to_try": _("What to try:"),
         "raw_message": _("Show the raw message"),
         "program_output": _("Your program's output"), "exit_status": _("Result: %(status)s",

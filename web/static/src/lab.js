@@ -10,7 +10,7 @@ import { io } from "socket.io-client";
 import { el, setShown } from "./dom.js";
 import { makeTranslator, pickText } from "./strings.js";
 import { setRichHtml } from "./math.js";
-import { createEditor, getCode } from "./lab_editor.js";
+import { createEditor, getCode, goToLine } from "./lab_editor.js";
 import { lineDiff, differs } from "./lab_diff.js";
 import { DraftKeeper } from "./lab_draft.js";
 
@@ -589,7 +589,11 @@ class LabPage {
       const parts = [];
       const title = found.title || this.t("explanation");
       parts.push(el("h4", { text: title }));
-      if (found.line) parts.push(el("p", { className: "lab-where", text: this.t("at_line", { n: found.line }) }));
+      if (found.line) {
+        parts.push(el("p", { className: "lab-where" }, this.t("at_line", { n: found.line }), " ",
+          el("button", { type: "button", className: "link-like", text: this.t("go_to_line", { n: found.line }),
+            on: { click: () => goToLine(this.editor, found.line) } })));
+      }
       if (found.meaning) parts.push(el("p", { text: found.meaning }));
       if (found.text) parts.push(el("p", { text: found.text }));
       if (found.cause) parts.push(el("p", {}, el("strong", { text: `${this.t("likely_cause")} ` }), found.cause));

@@ -96,3 +96,12 @@ export function getCode(view) {
 export function setCode(view, code) {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: code } });
 }
+
+/** Put the cursor at the start of a line (1-based) of the code, scrolled into view, and focus
+ * the editor: where an explained error is. */
+export function goToLine(view, number) {
+  const doc = view.state.doc;
+  const line = doc.line(Math.min(Math.max(1, Number(number) || 1), doc.lines));
+  view.dispatch({ selection: { anchor: line.from }, scrollIntoView: true });
+  view.focus();
+}
