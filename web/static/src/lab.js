@@ -264,7 +264,10 @@ class LabPage {
       const answer = await api("POST", this.api.run, { code: this.code() });
       this.shownSubmission = null;
       this.showResults(this.t("run_results"), answer, { run: true });
-      this.nodes.live.textContent = "";
+      // Said once by the status region; the results themselves are read on demand.
+      const tests = Array.isArray(answer.tests) ? answer.tests : [];
+      this.nodes.live.textContent = tests.length ? this.t("passed_n", {
+        n: tests.filter((test) => test.verdict === "passed").length, total: tests.length }) : "";
     } catch (error) {
       this.nodes.live.textContent = "";
       this.showMessage(this.refusal(error, this.t("run_failed")));
@@ -281,7 +284,7 @@ class LabPage {
       const answer = await api("POST", this.api.run, { code: this.code(), stdin: this.nodes.stdin.value });
       this.shownSubmission = null;
       this.showProgramRun(answer);
-      this.nodes.live.textContent = "";
+      this.nodes.live.textContent = this.t("run_with_input");
     } catch (error) {
       this.nodes.live.textContent = "";
       this.showMessage(this.refusal(error, this.t("run_failed")));
