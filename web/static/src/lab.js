@@ -209,7 +209,7 @@ class LabPage {
       this.drafts.start(doc, false);
       this.showMessage(this.t("restored_local"), "warn");
     } else {
-      this.drafts.start(doc, Boolean(serverDraft));
+      this.drafts.start(doc, true); // the server's draft, or its starter code: nothing to send
       if (serverDraft) this.saveState("saved", serverDraft.saved_at);
       else this.nodes.saveStatus.textContent = this.t("not_saved_yet");
     }
@@ -552,7 +552,9 @@ class LabPage {
         textBlock(given, this.t)));
     }
     const isFunction = test.expected == null && typeof test.stdout !== "string";
-    if (!isFunction && (typeof test.expected === "string" || typeof test.stdout === "string")) {
+    // A program that did not compile, or a test not run, printed nothing worth comparing.
+    const ran = test.verdict !== "compile_error" && test.verdict !== "not_run";
+    if (ran && !isFunction && (typeof test.expected === "string" || typeof test.stdout === "string")) {
       const rows = lineDiff(test.expected || "", test.stdout || "");
       if (!passed && differs(rows)) details.push(this.diffTable(rows));
       const io = el("div", { className: "lab-io" },
