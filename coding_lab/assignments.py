@@ -26,6 +26,7 @@ from coding_lab.exercises import (
     entry_file,
     exercise_comparison,
     get_exercise,
+    hint_text,
     limits_of,
     test_cases,
 )
@@ -222,7 +223,7 @@ def grade_submission(session: Session, submission_id: str, now: datetime,
     return get_submission(session, submission_id)
 
 
-def student_results(submission: Submission) -> list[dict[str, Any]]:
+def student_results(submission: Submission, locale: str = "fr") -> list[dict[str, Any]]:
     """What the student sees: visible tests whole (input, expected, actual, hint); hidden
     ones by name and verdict only — never their input, expected or actual output."""
     shown = []
@@ -231,9 +232,9 @@ def student_results(submission: Submission) -> list[dict[str, Any]]:
             shown.append({"name": result["name"], "verdict": result["verdict"],
                           "hidden": True, "weight": result.get("weight", 1.0)})
         else:
-            shown.append({key: result.get(key) for key in (
-                "name", "verdict", "hidden", "weight", "stdout", "stderr", "expected", "hint",
-                "assertion")})
+            shown.append({**{key: result.get(key) for key in (
+                "name", "verdict", "hidden", "weight", "stdout", "stderr", "expected",
+                "assertion")}, "hint": hint_text(result.get("hint"), locale)})
     return shown
 
 

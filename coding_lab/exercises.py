@@ -120,11 +120,21 @@ def test_cases(session: Session, exercise: Exercise) -> list[TestCase]:
                            .order_by(ExerciseTest.position))
     return [TestCase(
         name=t.name, stdin=t.stdin, expected=t.expected, code=t.code, weight=t.weight,
-        hidden=t.hidden, hint=" / ".join(v for v in (t.hint or {}).values() if v),
+        hidden=t.hidden, hint=dict(t.hint or {}),
         stop_on_failure=t.stop_on_failure,
         comparison=None if t.comparison is None else Comparison(
             t.comparison, t.tolerance or 0.0, bool(t.relative_tolerance)),  # type: ignore[arg-type]
     ) for t in rows]
+
+
+def hint_text(hint: object, locale: str) -> str:
+    """A hint in the reader's language (the other one when it has only that)."""
+    if isinstance(hint, str):
+        return hint
+    if isinstance(hint, dict):
+        other = "en" if locale == "fr" else "fr"
+        return str(hint.get(locale) or hint.get(other) or "")
+    return ""
 
 
 def exercise_comparison(exercise: Exercise) -> Comparison:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -53,7 +53,7 @@ class TestCase:
     code: str | None = None
     weight: float = 1.0
     hidden: bool = False
-    hint: str = ""
+    hint: str | Mapping[str, str] = ""  # shown on failure; per language when a mapping
     stop_on_failure: bool = False
     comparison: Comparison | None = None  # the exercise's when None
 
@@ -84,7 +84,7 @@ class TestResult:
     stdout: str = ""
     stderr: str = ""
     expected: str = ""  # the expected output, for a visible test's diff only
-    hint: str = ""
+    hint: str | Mapping[str, str] = ""
     wall_ms: int = 0
     assertion: str = ""  # a function test's failed assert, as written
 

@@ -156,3 +156,26 @@ def test_the_rules_refuse_with_their_reason_and_record_nothing(database: Databas
         with pytest.raises(Forbidden):
             assignments.submit(session, assignment.id, outsider, SOLUTION, now)
         assert session.query(Submission).count() == 2
+
+
+def test_a_hint_reaches_the_student_in_their_language(database: Database) -> None:
+    with database.session() as session:
+        world = make_school(session, students=1)
+        spec = ExerciseSpec(**{**SPEC.__dict__, "tests": [
+            TestSpec("deux", "2\n", "4\n", hint={"fr": "Multiplie n par n.",
+                                                "en": "Multiply n by n."}),
+            TestSpec("trois", "3\n", "9\n", hint={"fr": "Seulement en français."})]})
+        exercise = exercises.create_exercise(session, world.school.id, spec, world.teacher.id,
+                                             utcnow(), backend="process")
+        exercises.publish(session, exercise.id)
+        now = utcnow()
+        assignment = assignments.create_assignment(
+            session, exercise.id, world.klass.id, opens_at=now - timedelta(days=1),
+            due_at=now + timedelta(days=1))
+        made = assignments.submit(session, assignment.id, world.students[0].id, "print(0)\n",
+                                  now)
+        graded = assignments.grade_submission(session, made.id, now, backend="process")
+        assert [t["hint"] for t in assignments.student_results(graded, "en")] == [
+            "Multiply n by n.", "Seulement en français."]
+        assert [t["hint"] for t in assignments.student_results(graded, "fr")] == [
+            "Multiplie n par n.", "Seulement en français."]

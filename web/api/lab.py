@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +31,7 @@ from coding_lab.exercises import (
     entry_file,
     exercise_comparison,
     get_exercise,
+    hint_text,
     limits_of,
     public_tests,
     test_cases,
@@ -139,7 +141,7 @@ def assignment_view(session: Any, assignment: Assignment, exercise: Exercise,
 def submission_view(submission: Submission, language: str, role: str) -> dict[str, Any]:
     """The owner sees :func:`assignments.student_results`; a teacher every test whole."""
     graded = submission.status == "graded"
-    tests = assignments.student_results(submission) if role == "owner" else \
+    tests = assignments.student_results(submission, str(get_locale())) if role == "owner" else \
         list(submission.results or [])
     view: dict[str, Any] = {
         "id": submission.id, "assignment_id": submission.assignment_id,
@@ -239,7 +241,8 @@ def run(assignment_id: str) -> ResponseReturnValue:
     graded: Grading = judge(visible, read_report(result, nonce), comparison, points, result)
     tests = [{"name": t.name, "verdict": t.verdict, "hidden": False, "weight": t.weight,
               "stdout": t.stdout, "stderr": t.stderr, "expected": t.expected,
-              "hint": t.hint, "assertion": t.assertion} for t in graded.tests]
+              "hint": hint_text(t.hint, str(get_locale())), "assertion": t.assertion}
+             for t in graded.tests]
     return jsonify({"tests": tests, "compile_output": graded.compile_output,
                     "explanations": explanations_for(language, files, graded.compile_output,
                                                      tests)})
