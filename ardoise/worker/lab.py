@@ -10,8 +10,9 @@ worker whose sandbox cannot run code puts the job back (as ``ardoise.run_code`` 
 when no worker could run it after the retries, or the sandbox machinery fails, the
 submission's status becomes ``error``.
 
-A submission graded before and put back in the queue by a teacher's bulk regrade also
-pushes ``regrade:progress`` to the assignment's teachers once it is graded again.
+Each grading that ends (graded or ``error``) also pushes ``regrade:progress`` to the
+assignment's teachers: how many students' latest submissions are done, out of how many
+(what a bulk regrade's progress bar shows; a page that is not regrading ignores it).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class GradingInput:
     """Everything the harness needs, read before the run so no transaction stays open."""
 
     assignment_id: str
-    regrade: bool  # graded before, put back in the queue by a teacher's bulk regrade
     language: str
     files: dict[str, str]
     tests: list[TestCase]
@@ -60,12 +60,11 @@ def _start(submission_id: str) -> GradingInput | None:
         if submission is None:
             log.warning("submission %s: not found, nothing to grade", submission_id)
             return None
-        regrade = submission.raw_score is not None
         if not assignments.mark_running(session, submission_id):
             log.info("submission %s: already %s", submission_id, submission.status)
             return None
         exercise = get_exercise(session, submission.exercise_id)
-        given = GradingInput(submission.assignment_id, regrade, exercise.language,
+        given = GradingInput(submission.assignment_id, exercise.language,
                              dict(submission.files),
                              test_cases(session, exercise), limits_of(exercise),
                              exercise_comparison(exercise), exercise.points)
@@ -102,8 +101,7 @@ def _store(given: GradingInput, submission_id: str, graded: Grading) -> None:
         log.info("submission %s: grade stored (%s/%s)", submission_id, graded.score,
                  graded.max_score)
         _push(submission_id)
-        if given.regrade:
-            _progress(given.assignment_id)
+        _progress(given.assignment_id)
     else:
         log.info("submission %s: a grade was stored already; this one is dropped",
                  submission_id)
@@ -119,8 +117,7 @@ def _give_up(given: GradingInput, submission_id: str, reason: str) -> None:
             .values(status="error"))
     if changed.rowcount:  # type: ignore[attr-defined]
         _push(submission_id)
-        if given.regrade:
-            _progress(given.assignment_id)
+        _progress(given.assignment_id)
 
 
 def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = None) -> None:
