@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from ardoise import migrate
 from ardoise.db import Database
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.live import LiveProcess, LiveServer, product_env
 from tests.services import fresh_pg_database, redis_url, worker_id
 
@@ -42,3 +44,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server.stop()
     worker.stop()
     database.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one test module (Playwright downloads nothing)."""
+    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -2,61 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ardoise.db import Database
 from exam_engine import answer_log, chain
 from exam_engine.models import Attempt, AttemptSlot, AttemptState
 from student_records.models import Person
-from tests.e2e.live import LiveServer, product_env
+from tests.e2e.browser import log_in, start_demo_server
+from tests.e2e.live import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Database]]:
     """The product on its embedded default (SQLite, in-process tasks) with the demo school."""
     data_dir = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{data_dir / 'ardoise.db'}"
-    env = product_env(data_dir, url, None)
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
-    server = LiveServer(data_dir, env)
-    server.start()
-    database = Database(url)
+    server = start_demo_server(data_dir)
+    database = Database(f"sqlite:///{data_dir / 'ardoise.db'}")
     yield server, database
     server.stop()
     database.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "ardoise-demo")
-    page.click("form.stack button[type=submit]")
 
 
 def answer_current_question(page: Page, index: int) -> None:

@@ -4,13 +4,11 @@ test reaches the page, and the Celery worker grades it in the sandbox after subm
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Response, expect, sync_playwright
+from playwright.sync_api import Browser, Response, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from ardoise.clock import utcnow
@@ -19,7 +17,7 @@ from exam_engine.models import DisplayMode
 from item_bank import service as items
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import unique_prefix
-from tests.e2e.test_browser_item_types import CHROMIUM, CHROMIUM_ARGS, graded_slots, wait_saved
+from tests.e2e.test_browser_item_types import graded_slots, wait_saved
 from tests.factories import PASSWORD, make_school
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
@@ -35,15 +33,6 @@ CODE: dict[str, Any] = {
                "hidden": True, "weight": 2}],
     "points": 4,
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_a_student_answers_a_code_item_and_the_worker_grades_it(stack: Stack,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -20,7 +19,7 @@ from item_bank.models import Item
 from student_records.models import Person
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import slot_rows, unique_prefix, wait_graded
-from tests.e2e.test_browser_item_types import CHROMIUM, CHROMIUM_ARGS, question, wait_saved
+from tests.e2e.test_browser_item_types import question, wait_saved
 from tests.factories import PASSWORD, School, make_school
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
@@ -30,15 +29,6 @@ UPLOAD = {"stem": {"fr": "Remettez votre rapport de laboratoire.",
           "kinds": ["pdf", "image"], "max_bytes": 200_000, "points": 5,
           "rubric": {"fr": "Hypothèse, mesures, conclusion"}}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def seed(stack: Stack) -> tuple[School, str]:

@@ -5,7 +5,6 @@ in the server's own process)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
 from ardoise.db import Database
@@ -30,7 +29,6 @@ from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
 # Big enough (300 items, every objective type) that the page is up and polling well
 # before the import ends.
 PACKAGE = export_package(
@@ -67,16 +65,6 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def production(stack: Stack) -> Site:
     seeded = seed_school(stack.database, students=1)
     return Site(stack.server.url, stack.database, seeded.teacher.username, PASSWORD)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("deployment", ["production", "embedded"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -26,7 +26,6 @@ from tests.lab_seed import seed_assignment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ARDOISE_SCREENSHOTS", "test-artifacts"))
 
 WRONG = 'print("<i>" + str(int(input()) * 3))'
@@ -66,16 +65,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     yield LabServer(live, database, assignment_id, patient_id)
     live.stop()
     database.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
 
 
 def log_in(browser: Browser, base: str, username: str, problems: list[str]) -> Page:

@@ -3,15 +3,11 @@ preview typesets it with KaTeX, and the student's exam page shows both under the
 
 from __future__ import annotations
 
-import os
 import re
 import struct
-import subprocess
-import sys
 import zlib
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
@@ -20,7 +16,6 @@ from playwright.sync_api import (
     FilePayload,
     Page,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import select
 
@@ -31,11 +26,11 @@ from exam_engine.models import DisplayMode
 from item_bank import service as items
 from item_bank.models import Item
 from student_records.models import Organisation, Person, SchoolClass
-from tests.e2e.live import LiveServer, product_env
+from tests.e2e.browser import log_in, start_demo_server
+from tests.e2e.live import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "ardoise-demo"
 ALT = "Triangle rectangle de côtés 3, 4 et 5"
 
@@ -78,25 +73,9 @@ def png(width: int = 120, height: int = 80) -> bytes:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The product on its embedded default with the demo school."""
-    data_dir = tmp_path_factory.mktemp("rich")
-    url = f"sqlite:///{data_dir / 'ardoise.db'}"
-    env = product_env(data_dir, url, None)
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
-    live = LiveServer(data_dir, env)
-    live.start()
+    live = start_demo_server(tmp_path_factory.mktemp("rich"))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM}"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
 
 
 def csp_violations(page: Page) -> list[str]:
@@ -111,11 +90,6 @@ def csp_violations(page: Page) -> list[str]:
     return found
 
 
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
 
 
 def test_a_formula_and_an_image_reach_the_students_page_typeset(

@@ -1,0 +1,37 @@
+"""What the real-browser tests share: Chromium, the demo server, logging in."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+from ardoise.cli.demo import DEMO_PASSWORD
+from tests.e2e.live import LiveServer, product_env
+
+#: Debian's Chromium; Playwright never downloads a browser here.
+CHROMIUM = os.environ.get("ARDOISE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def start_demo_server(data_dir: Path) -> LiveServer:
+    """The product on its embedded default (SQLite, in-process tasks, process sandbox) with
+    the demo school seeded, serving from ``data_dir``; the caller stops it."""
+    env = product_env(data_dir, f"sqlite:///{data_dir / 'ardoise.db'}", None)
+    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
+                    "--seed-only"], env=env, check=True, capture_output=True)
+    server = LiveServer(data_dir, env)
+    server.start()
+    return server
+
+
+def log_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.stack button[type=submit]")
