@@ -518,8 +518,17 @@ def lab_similarity_pair(assignment_id: str, first: str, second: str) -> Response
         if a is None or b is None or {a.assignment_id, b.assignment_id} != {assignment.id} \
                 or exercise.language not in similarity.LANGUAGES:
             abort(404)
-        pair = similarity.compare_pair(code_of(a), code_of(b), exercise.language,
-                                       starter=exercise.starter_code)
+        # The pair as the assignment's report ranked it (code common to the class left out),
+        # or on its own when the report does not list it.
+        latest = _latest_sources(db, assignment)
+        found = similarity.find_pair(similarity.compare_submissions(
+            {key: code_of(sub) for key, sub in latest.items()}, exercise.language,
+            starter=exercise.starter_code, limit=SIMILARITY_PAIRS), a.id, b.id) \
+            if a.id in latest and b.id in latest else None
+        if found is not None and found.a != a.id:
+            a, b = b, a  # the regions are given from the pair's first side
+        pair = found or similarity.compare_pair(code_of(a), code_of(b), exercise.language,
+                                                starter=exercise.starter_code)
         lines_a, lines_b = similarity.pair_line_marks(code_of(a), code_of(b), pair)
         return render_template(
             "teacher/lab/similarity_pair.html", assignment=assignment, pair=pair,
