@@ -116,8 +116,10 @@ def _lab(session: Any, school: Organisation, klass: SchoolClass, teacher: Person
         return
     now = utcnow()
     try:
-        exercise = lab_exercises.create_exercise(session, school.id, LAB_EXERCISE, teacher.id,
-                                                 now, backend=sandbox_backend_from_env())
+        with session.begin_nested():  # nothing of it stays when no sandbox could run it
+            exercise = lab_exercises.create_exercise(
+                session, school.id, LAB_EXERCISE, teacher.id, now,
+                backend=sandbox_backend_from_env())
     except SandboxUnavailable:
         return
     if exercise.verified_at is None:

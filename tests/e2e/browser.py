@@ -23,8 +23,9 @@ def start_demo_server(data_dir: Path) -> LiveServer:
     """The product on its embedded default (SQLite, in-process tasks, process sandbox) with
     the demo school seeded, serving from ``data_dir``; the caller stops it."""
     env = product_env(data_dir, f"sqlite:///{data_dir / 'ardoise.db'}", None)
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
+    seeded = subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir),
+                             "demo", "--seed-only"], env=env, capture_output=True, text=True)
+    assert seeded.returncode == 0, f"the demo seed failed:\n{seeded.stderr[-4000:]}"
     server = LiveServer(data_dir, env)
     server.start()
     return server

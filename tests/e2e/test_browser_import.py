@@ -5,8 +5,6 @@ in the server's own process)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,9 @@ from item_bank.interop.model import ParsedItem
 from item_bank.interop.qti3 import export_package
 from item_bank.models import Item, ItemImport
 from item_bank.registry import default_registry
+from tests.e2e.browser import start_demo_server
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import seed_school
-from tests.e2e.live import LiveServer, product_env
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -49,13 +47,8 @@ class Site:
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("import-embedded")
-    url = f"sqlite:///{data_dir / 'ardoise.db'}"
-    env = product_env(data_dir, url, None)
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
-    server = LiveServer(data_dir, env)
-    server.start()
-    database = Database(url)
+    server = start_demo_server(data_dir)
+    database = Database(f"sqlite:///{data_dir / 'ardoise.db'}")
     yield Site(server.url, database, "enseignant", "ardoise-demo")
     server.stop()
     database.dispose()
