@@ -29,7 +29,7 @@ from item_bank.variants import is_parametrised
 from student_records.models import Organisation, Person
 
 
-def _organisation(session: Session, name: str) -> Organisation:
+def organisation_named(session: Session, name: str) -> Organisation:
     org = session.get(Organisation, name) or session.scalar(
         select(Organisation).where(Organisation.name == name))
     if org is None:
@@ -37,7 +37,7 @@ def _organisation(session: Session, name: str) -> Organisation:
     return org
 
 
-def _author(session: Session, username: str | None) -> str | None:
+def person_id_named(session: Session, username: str | None) -> str | None:
     if username is None:
         return None
     person = session.scalar(select(Person).where(Person.username == username))
@@ -74,8 +74,8 @@ def items_import(ctx: click.Context, file: Path, org_name: str, bank_name: str |
         parsed = parse(file.read_bytes(), file.name, skip_unsupported, language=language,
                        sanitise=sanitise_html)
         with database.session() as session:
-            org = _organisation(session, org_name)
-            author_id = _author(session, author)
+            org = organisation_named(session, org_name)
+            author_id = person_id_named(session, author)
             bank_id = None
             if bank_name:
                 try:
@@ -122,7 +122,7 @@ def items_list(ctx: click.Context, org_name: str | None, as_json: bool) -> None:
             query = select(Item).order_by(Item.created_at, Item.id)
             exam_query = select(Exam).order_by(Exam.created_at, Exam.id)
             if org_name:
-                org_id = _organisation(session, org_name).id
+                org_id = organisation_named(session, org_name).id
                 query = query.where(Item.organisation_id == org_id)
                 exam_query = exam_query.where(Exam.organisation_id == org_id)
             rows: list[dict[str, Any]] = [
@@ -157,7 +157,7 @@ def items_export(ctx: click.Context, fmt: str, org_name: str | None, out: Path) 
             query = select(Item).order_by(Item.created_at, Item.id)
             exam_query = select(Exam).order_by(Exam.created_at, Exam.id)
             if org_name:
-                org_id = _organisation(session, org_name).id
+                org_id = organisation_named(session, org_name).id
                 query = query.where(Item.organisation_id == org_id)
                 exam_query = exam_query.where(Exam.organisation_id == org_id)
             rows = list(session.scalars(query))

@@ -29,6 +29,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ardoise.cli.items import organisation_named, person_id_named
 from ardoise.cli.options import config_of, data_dir_option
 from ardoise.cli.sandbox import EXIT_UNAVAILABLE, configured_backend
 from ardoise.clock import utcnow
@@ -40,7 +41,6 @@ from coding_lab.exercises import ExerciseSpec, TestSpec
 from coding_lab.models import Exercise
 from sandbox import SandboxUnavailable
 from sandbox.languages import get_language, language_names
-from student_records.models import Organisation, Person
 
 #: Bad folder, option or exercise: nothing written.
 EXIT_BAD_INPUT = 2
@@ -262,8 +262,9 @@ def lab_import(ctx: click.Context, folder: Path, org_name: str, author: str | No
     database = Database(config_of(ctx).effective_database_url)
     try:
         with database.session() as session:
-            org = _organisation(session, org_name)
-            report = _save(session, org.id, spec, _author(session, author), publish, backend)
+            org = organisation_named(session, org_name)
+            author_id = person_id_named(session, author)
+            report = _save(session, org.id, spec, author_id, publish, backend)
     except click.UsageError:
         raise
     except SandboxUnavailable as error:
@@ -301,20 +302,3 @@ def _save(session: Session, org_id: str, spec: ExerciseSpec, author_id: str | No
             "tests": [{"name": t["name"], "verdict": t["verdict"]}
                       for t in verification.get("tests", [])],
             "compile_output": verification.get("compile_output", "")}
-
-
-def _organisation(session: Session, name: str) -> Organisation:
-    org = session.get(Organisation, name) or session.scalar(
-        select(Organisation).where(Organisation.name == name))
-    if org is None:
-        raise click.UsageError(f"no organisation named {name!r}")
-    return org
-
-
-def _author(session: Session, username: str | None) -> str | None:
-    if username is None:
-        return None
-    person = session.scalar(select(Person).where(Person.username == username))
-    if person is None:
-        raise click.UsageError(f"no person named {username!r}")
-    return person.id

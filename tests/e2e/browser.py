@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from ardoise.cli.demo import DEMO_PASSWORD
 from tests.e2e.live import LiveServer, product_env
@@ -36,3 +36,20 @@ def log_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD) 
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("form.stack button[type=submit]")
+
+
+def open_watched(browser: Browser, base: str, username: str, problems: list[str],
+                 locale: str = "fr-CA") -> Page:
+    """A new browser context logged in as ``username``, whose console errors and page
+    errors are appended to ``problems`` (a test asserts it stays empty)."""
+    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+
+    def watch(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", watch)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    log_in(page, base, username)
+    return page

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -21,6 +21,7 @@ from ardoise.db import Database
 from coding_lab.models import CodeDraft, Submission
 from student_records import service as records
 from student_records.models import SchoolClass
+from tests.e2e.browser import open_watched
 from tests.e2e.live import LiveServer, product_env
 from tests.lab_seed import seed_assignment
 
@@ -68,20 +69,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 
 
 def log_in(browser: Browser, base: str, username: str, problems: list[str]) -> Page:
-    context = browser.new_context(locale="fr-CA", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", watch)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "ardoise-demo")
-    page.click("form.stack button[type=submit]")
-    return page
+    return open_watched(browser, base, username, problems)
 
 
 def replace_code(page: Page, code: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -20,6 +20,7 @@ from ardoise.db import Database
 from coding_lab import assignments
 from coding_lab.models import Assignment, Submission
 from student_records import service as records
+from tests.e2e.browser import open_watched
 from tests.e2e.live import LiveServer, product_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -51,20 +52,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 
 
 def log_in(browser: Browser, base: str, username: str, problems: list[str]) -> Page:
-    context = browser.new_context(locale="fr-CA", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", watch)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "ardoise-demo")
-    page.click("form.stack button[type=submit]")
-    return page
+    return open_watched(browser, base, username, problems)
 
 
 def test_a_teacher_authors_gives_follows_and_regrades_an_exercise(
