@@ -4,6 +4,7 @@ practice questions in a pool, a parametrised question and a programming exercise
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,6 @@ from item_bank import pools, workflow
 from item_bank import service as items
 from item_bank.models import ItemPool
 from item_bank.workflow import ItemStatus
-from sandbox import SandboxUnavailable
 from student_records import service as records
 from student_records.models import Organisation, OrgKind, Person, Role, SchoolClass
 
@@ -120,7 +120,10 @@ def _lab(session: Any, school: Organisation, klass: SchoolClass, teacher: Person
             exercise = lab_exercises.create_exercise(
                 session, school.id, LAB_EXERCISE, teacher.id, now,
                 backend=sandbox_backend_from_env())
-    except SandboxUnavailable:
+    except Exception as error:  # the sandbox busy, missing or failing: demo data can wait
+        # The demo school stands without its exercise; the next `ardoise demo` adds it.
+        print(f"ardoise demo: the demo exercise was left out ({type(error).__name__}: "
+              f"{error})", file=sys.stderr)
         return
     if exercise.verified_at is None:
         return

@@ -19,13 +19,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
+def seed_demo(data_dir: Path, env: dict[str, str]) -> None:
+    """``ardoise demo --seed-only`` in ``data_dir``; its own words when it fails."""
+    seeded = subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir),
+                             "demo", "--seed-only"], env=env, capture_output=True, text=True)
+    assert seeded.returncode == 0, f"the demo seed failed:\n{seeded.stderr[-4000:]}"
+
+
 def start_demo_server(data_dir: Path) -> LiveServer:
     """The product on its embedded default (SQLite, in-process tasks, process sandbox) with
     the demo school seeded, serving from ``data_dir``; the caller stops it."""
     env = product_env(data_dir, f"sqlite:///{data_dir / 'ardoise.db'}", None)
-    seeded = subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir),
-                             "demo", "--seed-only"], env=env, capture_output=True, text=True)
-    assert seeded.returncode == 0, f"the demo seed failed:\n{seeded.stderr[-4000:]}"
+    seed_demo(data_dir, env)
     server = LiveServer(data_dir, env)
     server.start()
     return server

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from ardoise.db import Database
 from coding_lab.models import CodeDraft, Submission
 from student_records import service as records
 from student_records.models import SchoolClass
-from tests.e2e.browser import open_watched
+from tests.e2e.browser import open_watched, seed_demo
 from tests.e2e.live import LiveServer, product_env
 from tests.lab_seed import seed_assignment
 
@@ -47,8 +45,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     data_dir = tmp_path_factory.mktemp("lab")
     url = f"sqlite:///{data_dir / 'ardoise.db'}"
     env = {**product_env(data_dir, url, None), "ARDOISE_SANDBOX_BACKEND": "process"}
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
+    seed_demo(data_dir, env)
     database = Database(url)
     with database.session() as session:
         school = records.find_organisation(session, "demo-school")

@@ -5,8 +5,6 @@ gives it to a class, follows the results and regrades them, on the embedded defa
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from ardoise.db import Database
 from coding_lab import assignments
 from coding_lab.models import Assignment, Submission
 from student_records import service as records
-from tests.e2e.browser import open_watched
+from tests.e2e.browser import open_watched, seed_demo
 from tests.e2e.live import LiveServer, product_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -41,8 +39,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     data_dir = tmp_path_factory.mktemp("lab-teacher")
     url = f"sqlite:///{data_dir / 'ardoise.db'}"
     env = {**product_env(data_dir, url, None), "ARDOISE_SANDBOX_BACKEND": "process"}
-    subprocess.run([sys.executable, "-m", "ardoise", "--data-dir", str(data_dir), "demo",
-                    "--seed-only"], env=env, check=True, capture_output=True)
+    seed_demo(data_dir, env)
     live = LiveServer(data_dir, env)
     live.start()
     database = Database(url)
