@@ -120,11 +120,9 @@ def items_list(ctx: click.Context, org_name: str | None, as_json: bool) -> None:
     try:
         with database.session() as session:
             query = select(Item).order_by(Item.created_at, Item.id)
-            exam_query = select(Exam).order_by(Exam.created_at, Exam.id)
             if org_name:
-                org_id = organisation_named(session, org_name).id
-                query = query.where(Item.organisation_id == org_id)
-                exam_query = exam_query.where(Exam.organisation_id == org_id)
+                query = query.where(
+                    Item.organisation_id == organisation_named(session, org_name).id)
             rows: list[dict[str, Any]] = [
                 {"id": i.id, "type": i.item_type, "title": i.title, "version": i.latest_version}
                 for i in session.scalars(query)]
