@@ -25,13 +25,22 @@ from ardoise.ids import new_id
 
 class Exercise(Base):
     """A coding exercise: a bilingual statement (Markdown), starter code, a reference
-    solution run against the tests whenever the exercise is saved, and limits."""
+    solution run against the tests whenever the exercise is saved, and limits.
+
+    A ``notebook`` exercise holds instead the teacher's Jupyter notebook (nbgrader
+    metadata; ``coding_lab.notebook_exercises``): its solutions are the reference,
+    graded against its own tests when it is saved, and students hand in ``.ipynb`` files.
+    The notebook holds the answers and the hidden tests: it never leaves the trusted side
+    except as its student version.
+    """
 
     __tablename__ = "exercises"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    #: ``code`` (the student writes a program) or ``notebook`` (the student hands in a notebook)
+    kind: Mapped[str] = mapped_column(String(16), default="code", server_default="code")
     language: Mapped[str] = mapped_column(String(20))
     statement: Mapped[dict[str, str]] = mapped_column(JSON)
     starter_code: Mapped[str] = mapped_column(Text, default="")
@@ -42,6 +51,10 @@ class Exercise(Base):
     comparison: Mapped[str] = mapped_column(String(24), default="trailing_whitespace")
     tolerance: Mapped[float] = mapped_column(Float, default=0.0)
     relative_tolerance: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A notebook exercise's teacher notebook (nbformat JSON, outputs cleared).
+    notebook: Mapped[str | None] = mapped_column(Text)
+    #: A notebook exercise's per-cell timeout, in seconds.
+    cell_timeout: Mapped[float | None] = mapped_column(Float)
     #: draft → published; only an exercise whose solution passes every test is published.
     status: Mapped[str] = mapped_column(String(16), default="draft")
     #: When the reference solution last passed every test (None: it fails or never ran).
@@ -138,6 +151,12 @@ class Submission(Base):
     max_score: Mapped[float | None] = mapped_column(Float)
     results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     compile_output: Mapped[str | None] = mapped_column(Text)
+    #: A notebook submission: the ``grade_id`` of each locked or test cell the student
+    #: altered (graded from the teacher's version whatever they sent).
+    tampered: Mapped[list[str] | None] = mapped_column(JSON)
+    #: A notebook submission: the feedback notebook (nbformat JSON) per interface language,
+    #: hidden tests reduced to pass/fail.
+    feedback: Mapped[dict[str, str] | None] = mapped_column(JSON)
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
