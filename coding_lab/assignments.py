@@ -31,7 +31,7 @@ from coding_lab.exercises import (
     test_cases,
 )
 from coding_lab.harness import Grading, TestCase, grade
-from coding_lab.models import Assignment, AssignmentExtension, CodeDraft, Submission
+from coding_lab.models import Assignment, AssignmentExtension, CodeDraft, Exercise, Submission
 from student_records import service as records
 from student_records.models import Enrolment, Role
 
@@ -146,6 +146,29 @@ def submit(session: Session, assignment_id: str, student_id: str, code: str,
         raise Forbidden("forbidden")
     if not isinstance(code, str) or len(code) > MAX_CODE:
         raise SubmitRefused("submission_too_large", max_kb=MAX_CODE // 1024)
+    exercise = get_exercise(session, assignment.exercise_id)
+    return admit_submission(session, assignment_id, student_id,
+                            {entry_file(exercise.language): code}, now)
+
+
+def _code_exercise(exercise: Exercise) -> None:
+    """Refuse code where the exercise wants a notebook handed in."""
+    if exercise.kind != "code":
+        raise SubmitRefused("notebook_expected")
+
+
+def admit_submission(session: Session, assignment_id: str, student_id: str,
+                     files: dict[str, str], now: datetime, kind: str = "code") -> Submission:
+    """Record ``files`` as a ``queued`` submission if the assignment's rules allow it, else
+    say which rule refuses it. ``kind`` is what the caller hands in: a program (``code``)
+    or a notebook; the other kind of exercise refuses it."""
+    assignment = get_assignment(session, assignment_id)
+    if not is_student_of(session, assignment, student_id):
+        raise Forbidden("forbidden")
+    exercise = get_exercise(session, assignment.exercise_id)
+    if exercise.kind != kind:
+        raise SubmitRefused("notebook_expected" if exercise.kind == "notebook"
+                            else "code_expected")
     if now < assignment.opens_at:
         raise SubmitRefused("assignment_not_open")
     window = window_for(session, assignment, student_id)
@@ -158,11 +181,10 @@ def submit(session: Session, assignment_id: str, student_id: str, code: str,
         wait = assignment.min_delay_seconds - (now - earlier[-1].submitted_at).total_seconds()
         if wait > 0:
             raise SubmitRefused("submit_too_soon", seconds=math.ceil(wait))
-    exercise = get_exercise(session, assignment.exercise_id)
     submission = Submission(
         assignment_id=assignment.id, exercise_id=exercise.id, student_id=student_id,
-        number=len(earlier) + 1, files={entry_file(exercise.language): code},
-        submitted_at=now, days_late=days_late(now, window.due_at), status="queued")
+        number=len(earlier) + 1, files=files, submitted_at=now,
+        days_late=days_late(now, window.due_at), status="queued")
     session.add(submission)
     session.flush()
     return submission
@@ -191,8 +213,12 @@ def run_tests(session: Session, submission: Submission, backend: str = "auto") -
                  backend=backend)
 
 
-def store_grade(session: Session, submission_id: str, graded: Grading, now: datetime) -> bool:
-    """Store the grade unless one is stored already; True when this one was stored."""
+def store_grade(session: Session, submission_id: str, graded: Grading, now: datetime, *,
+                tampered: list[str] | None = None,
+                feedback: dict[str, str] | None = None) -> bool:
+    """Store the grade unless one is stored already; True when this one was stored.
+    A notebook's grade comes with the cells the student altered and its feedback notebook
+    (``coding_lab.notebook_exercises``)."""
     submission = session.scalar(select(Submission).where(Submission.id == submission_id)
                                 .with_for_update())
     if submission is None or submission.status == "graded":
@@ -207,6 +233,8 @@ def store_grade(session: Session, submission_id: str, graded: Grading, now: date
         "name": t.name, "verdict": t.verdict, "weight": t.weight, "hidden": t.hidden,
         "stdout": t.stdout, "stderr": t.stderr, "expected": t.expected, "hint": t.hint,
         "assertion": t.assertion, "wall_ms": t.wall_ms} for t in graded.tests]
+    submission.tampered = tampered
+    submission.feedback = feedback
     submission.status = "graded"
     submission.graded_at = now
     session.flush()
@@ -247,6 +275,7 @@ def run_visible(session: Session, assignment_id: str, student_id: str, code: str
     if len(code) > MAX_CODE:
         raise SubmitRefused("submission_too_large", max_kb=MAX_CODE // 1024)
     exercise = get_exercise(session, assignment.exercise_id)
+    _code_exercise(exercise)
     visible: list[TestCase] = [t for t in test_cases(session, exercise) if not t.hidden]
     if not visible:
         raise SubmitRefused("no_visible_tests")
@@ -263,6 +292,7 @@ def save_draft(session: Session, assignment_id: str, student_id: str, code: str,
     if len(code) > MAX_CODE:
         raise SubmitRefused("submission_too_large", max_kb=MAX_CODE // 1024)
     exercise = get_exercise(session, assignment.exercise_id)
+    _code_exercise(exercise)
     draft = session.scalar(select(CodeDraft).where(CodeDraft.assignment_id == assignment_id,
                                                    CodeDraft.student_id == student_id))
     if draft is None:

@@ -1,5 +1,9 @@
 """The ``ardoise.grade_submission`` task: a coding-lab submission graded once, in three steps.
 
+A submission to a notebook exercise goes the same way: step 2 runs the notebook with a
+kernel in the sandbox (``coding_lab.notebook_exercises.grade_source``) instead of the
+harness, and step 3 stores its altered cells and feedback notebook with the grade.
+
 1. ``mark_running``, committed, then the status is pushed;
 2. the harness runs every test in one sandbox run, outside any database transaction;
 3. ``store_grade`` under the row lock, committed, then the status is pushed.
@@ -34,6 +38,13 @@ from coding_lab.comparison import Comparison
 from coding_lab.exercises import exercise_comparison, get_exercise, limits_of, test_cases
 from coding_lab.harness import Grading, TestCase, TestLimits, grade
 from coding_lab.models import Submission
+from coding_lab.notebook_exercises import (
+    SUBMISSION_FILE,
+    NotebookGrading,
+    grade_source,
+    is_notebook,
+)
+from coding_lab.notebooks import DEFAULT_CELL_TIMEOUT
 from sandbox import SandboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -50,6 +61,9 @@ class GradingInput:
     limits: TestLimits
     comparison: Comparison
     points: float
+    #: A notebook exercise's teacher notebook and per-cell timeout (None: a code exercise).
+    notebook: str | None = None
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT
 
 
 def _start(submission_id: str) -> GradingInput | None:
@@ -67,7 +81,9 @@ def _start(submission_id: str) -> GradingInput | None:
         given = GradingInput(submission.assignment_id, exercise.language,
                              dict(submission.files),
                              test_cases(session, exercise), limits_of(exercise),
-                             exercise_comparison(exercise), exercise.points)
+                             exercise_comparison(exercise), exercise.points,
+                             exercise.notebook if is_notebook(exercise) else None,
+                             exercise.cell_timeout or DEFAULT_CELL_TIMEOUT)
     _push(submission_id)
     return given
 
@@ -94,9 +110,13 @@ def _progress(assignment_id: str) -> None:
                                 len(statuses))
 
 
-def _store(given: GradingInput, submission_id: str, graded: Grading) -> None:
+def _store(given: GradingInput, submission_id: str, graded: Grading,
+           notebook: NotebookGrading | None = None) -> None:
     with database().session() as session:
-        stored = assignments.store_grade(session, submission_id, graded, utcnow())
+        stored = assignments.store_grade(
+            session, submission_id, graded, utcnow(),
+            tampered=notebook.tampered if notebook else None,
+            feedback=notebook.feedback if notebook else None)
     if stored:
         log.info("submission %s: grade stored (%s/%s)", submission_id, graded.score,
                  graded.max_score)
@@ -130,10 +150,17 @@ def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = Non
     given = _start(submission_id)
     if given is None:
         return
+    notebook: NotebookGrading | None = None
     try:
-        graded = grade(given.language, given.files, given.tests, given.limits,
-                       given.comparison, given.points,
-                       backend=backend or sandbox_backend_from_env())
+        if given.notebook is not None:
+            notebook = grade_source(given.notebook, given.files.get(SUBMISSION_FILE, ""),
+                                    given.cell_timeout,
+                                    backend=backend or sandbox_backend_from_env())
+            graded = notebook.grading
+        else:
+            graded = grade(given.language, given.files, given.tests, given.limits,
+                           given.comparison, given.points,
+                           backend=backend or sandbox_backend_from_env())
     except SandboxUnavailable as exc:
         if may_retry:
             raise RetryLater(exc) from exc
@@ -146,7 +173,7 @@ def grade_once(submission_id: str, *, may_retry: bool, backend: str | None = Non
     if graded.harness_status == "sandbox_error":
         _give_up(given, submission_id, "the sandbox failed to run the harness")
         return
-    _store(given, submission_id, graded)
+    _store(given, submission_id, graded, notebook)
 
 
 @celery.task(name="ardoise.grade_submission", bind=True, acks_late=True,
