@@ -119,6 +119,43 @@ MESSAGES = {
     "exercise_unverified": lazy_gettext("The reference solution does not pass every test yet: "
                                         "the exercise cannot be published."),
     "exercise_unpublished": lazy_gettext("Only a published exercise can be given to a class."),
+    # Notebook exercises (coding_lab.notebooks, coding_lab.notebook_exercises).
+    "notebook_expected": lazy_gettext("This assignment is a notebook: hand in your completed "
+                                      ".ipynb file."),
+    "code_expected": lazy_gettext("This assignment is a program, not a notebook: write your "
+                                  "code in the editor."),
+    "exercise_not_notebook": lazy_gettext("This exercise is not a notebook exercise."),
+    "notebook_missing": lazy_gettext("Choose your notebook file (.ipynb) first."),
+    "notebook_not_this_assignment": lazy_gettext(
+        "This notebook is not the one of this assignment: none of its graded cells are in it. "
+        "Download the assignment's notebook, answer in it, and hand it in."),
+    "notebook_too_large": lazy_gettext("The notebook is too large. Clear its outputs in "
+                                       "Jupyter (restart the kernel and clear all outputs), "
+                                       "save it and try again."),
+    "notebook_malformed": lazy_gettext("The file is not a valid Jupyter notebook (.ipynb). "
+                                       "Save it again from Jupyter and retry."),
+    "notebook_too_many_cells": lazy_gettext("The notebook has too many cells: at most "
+                                            "%(limit)s."),
+    "notebook_markers": lazy_gettext("Cell %(cell)s: a BEGIN/END SOLUTION or HIDDEN TESTS "
+                                     "marker is missing, unbalanced or in the wrong kind of "
+                                     "cell."),
+    "notebook_metadata": lazy_gettext("Cell %(cell)s: its nbgrader metadata is wrong "
+                                      "(solution, grade, locked and task are true or false)."),
+    "notebook_grade_id": lazy_gettext("Cell %(cell)s: its grade_id is missing or not 1 to 100 "
+                                      "letters, digits, “_”, “.” or “-”."),
+    "notebook_points": lazy_gettext("Cell %(cell)s (%(grade_id)s): a graded cell needs its "
+                                    "points, a number of 0 or more."),
+    "notebook_cell_type": lazy_gettext("Cell %(cell)s (%(grade_id)s): this kind of cell cannot "
+                                       "have this role (tests are code cells, tasks are "
+                                       "Markdown cells)."),
+    "notebook_empty_test": lazy_gettext("Cell %(cell)s (%(grade_id)s): the test cell is "
+                                        "empty."),
+    "notebook_duplicate_grade_id": lazy_gettext("Cell %(cell)s: the grade_id %(grade_id)s is "
+                                                "used by another cell."),
+    "notebook_nothing_graded": lazy_gettext("The notebook has no graded code cell (nbgrader "
+                                            "grade true with points)."),
+    "notebook_cell_timeout": lazy_gettext("The time limit per cell is from %(low)s to "
+                                          "%(high)s seconds."),
     "exercise_invalid": lazy_gettext("The exercise is incomplete or wrong (field: "
                                      "%(field)s)."),
     "exercise_test_invalid": lazy_gettext("The test “%(test)s” is incomplete or wrong (field: "
@@ -143,6 +180,8 @@ MESSAGES = {
 
 FIELD_NAMES = {
     "title": lazy_gettext("title"),
+    "notebook": lazy_gettext("notebook"),
+    "cell_timeout": lazy_gettext("time limit per cell"),
     "stem": lazy_gettext("question text"),
     "options": lazy_gettext("choices"),
     "correct": lazy_gettext("correct answer"),

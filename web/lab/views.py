@@ -53,6 +53,7 @@ class Row:
     attempts: int
     best: float | None
     max_score: float | None
+    kind: str = "code"
 
 
 def status_of(assignment: Assignment, window: assignments.Window, now: datetime) -> str:
@@ -79,7 +80,7 @@ def _row(db: Any, assignment: Assignment, class_title: str, student_id: str,
     return Row(assignment, class_title, exercise.language, window.due_at, window.closes_at,
                window.due_at != assignment.due_at, status_of(assignment, window, now),
                len(mine), best.score if best else None,
-               best.max_score if best else exercise.points)
+               best.max_score if best else exercise.points, exercise.kind)
 
 
 def _student_assignment(db: Any, assignment_id: str, student_id: str) -> Assignment:
@@ -179,6 +180,10 @@ def assignment_page(assignment_id: str) -> ResponseReturnValue:
         assignment = _student_assignment(db, assignment_id, g.user.id)
         klass = db.get(SchoolClass, assignment.class_id)
         row = _row(db, assignment, klass.title if klass else "", g.user.id, now)
+        if row.kind == "notebook":
+            from web.lab.notebooks import notebook_page  # its routes join bp after this module
+
+            return notebook_page(db, row, 200)
     nonce = secrets.token_urlsafe(18)
     lab_data: dict[str, Any] = {
         "assignment_id": row.assignment.id,

@@ -6,6 +6,7 @@ from web.teacher import (  # noqa: F401 - their routes join ``bp``
     edit,
     imports,
     lab,
+    lab_notebooks,
     pools,
 )
 from web.teacher.views import bp

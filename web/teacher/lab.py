@@ -24,7 +24,7 @@ from ardoise.worker import lab_events
 from ardoise.worker.lab import grade_submission
 from coding_lab import assignments as lab_assignments
 from coding_lab import exercises as lab_exercises
-from coding_lab import similarity
+from coding_lab import notebook_exercises, similarity
 from coding_lab.comparison import MODES
 from coding_lab.models import Assignment, Exercise, ExerciseTest, Submission
 from sandbox.languages import language_names
@@ -89,9 +89,20 @@ def submission_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def cell_kind_label(kind: str) -> str:
+    """What a notebook cell with nbgrader metadata does."""
+    labels = {
+        "answer": _("Answer (not graded)"), "autograded_answer": _("Answer graded by running it"),
+        "manual_answer": _("Written answer"), "test": _("Test"),
+        "locked": _("Read-only"),
+    }
+    return labels.get(kind, kind)
+
+
 def _helpers() -> dict[str, object]:
     return {"language_label": language_label, "comparison_label": comparison_label,
-            "verdict_label": verdict_label, "status_label": submission_status_label}
+            "verdict_label": verdict_label, "status_label": submission_status_label,
+            "cell_kind_label": cell_kind_label}
 
 
 # --- who may see what ---------------------------------------------------------------------
@@ -137,6 +148,18 @@ def _submission_for(db: Session, submission_id: str) -> Submission:
         abort(404)
     _assignment_for(db, submission.assignment_id)
     return submission
+
+
+def graded_names(db: Session, exercise: Exercise | None) -> list[tuple[str, bool]]:
+    """What an exercise grades, in order, and whether each is hidden: its tests, or a
+    notebook's graded cells."""
+    if exercise is None:
+        return []
+    if notebook_exercises.is_notebook(exercise):
+        return [(c["grade_id"], c["hidden"]) for c in notebook_exercises.cells_summary(exercise)
+                if c["kind"] in ("test", "autograded_answer")]
+    return [(t.name, t.hidden) for t in db.scalars(select(ExerciseTest).where(
+        ExerciseTest.exercise_id == exercise.id).order_by(ExerciseTest.position))]
 
 
 def _flash_error(error: DomainError) -> str | None:
@@ -221,6 +244,8 @@ def _flash_saved(verified: bool) -> None:
 def lab_exercise_edit(exercise_id: str) -> ResponseReturnValue:
     with unit_of_work() as db:
         exercise = _exercise_for(db, exercise_id)
+        if notebook_exercises.is_notebook(exercise):
+            return redirect(url_for("teacher.lab_notebook_edit", exercise_id=exercise_id))
         saved = form_from_exercise(db, exercise)
         db.expunge(exercise)
     if request.method == "GET":
@@ -262,8 +287,10 @@ def _exercise_page(exercise_id: str, form: object, status: int,
             Assignment.exercise_id == exercise.id).order_by(Assignment.due_at)))
         class_titles = {c.id: c.title for c in db.scalars(select(SchoolClass).where(
             SchoolClass.id.in_([a.class_id for a in given])))}
+        cells = notebook_exercises.cells_summary(exercise) \
+            if notebook_exercises.is_notebook(exercise) else []
         return render_template(
-            "teacher/lab/exercise.html", exercise=exercise, tests=tests,
+            "teacher/lab/exercise.html", exercise=exercise, tests=tests, cells=cells,
             verification=exercise.verification or {}, assignments=given,
             class_titles=class_titles, classes=_classes_taught(db, exercise.organisation_id),
             form=form, invalid=_invalid_marker(error_field), **_helpers()), status
@@ -353,12 +380,8 @@ def _assignment_page(assignment_id: str, form: object, status: int,
         assignment = _assignment_for(db, assignment_id)
         exercise = db.get(Exercise, assignment.exercise_id)
         klass = db.get(SchoolClass, assignment.class_id)
-        tests = list(db.scalars(select(ExerciseTest).where(
-            ExerciseTest.exercise_id == assignment.exercise_id)
-            .order_by(ExerciseTest.position)))
         rows = student_rows(db, assignment)
-        rates = test_pass_rates([(t.name, t.hidden) for t in tests],
-                                latest_graded(db, assignment.id))
+        rates = test_pass_rates(graded_names(db, exercise), latest_graded(db, assignment.id))
         percentages = best_percentages(rows)
         extensions = {e.student_id: e for e in db.scalars(select(
             lab_assignments.AssignmentExtension).where(

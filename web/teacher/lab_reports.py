@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coding_lab import notebook_exercises
 from coding_lab.models import Assignment, Submission
 from student_records import service as records
 from student_records.models import Person
@@ -108,7 +109,10 @@ def best_percentages(rows: list[StudentRow]) -> list[float]:
 
 
 def code_of(submission: Submission) -> str:
-    """The submitted code (the one file a coding-lab submission holds)."""
+    """The submitted code: the one file a coding-lab submission holds, or the code cells
+    of a handed-in notebook."""
+    if notebook_exercises.SUBMISSION_FILE in submission.files:
+        return notebook_exercises.answer_code(submission)
     return "\n".join(submission.files.values())
 
 
@@ -152,6 +156,8 @@ def gradescope_results(submission: Submission) -> dict[str, Any]:
             "visibility": "after_published" if result.get("hidden") else "visible"})
     shape: dict[str, Any] = {
         "score": float(submission.score or 0.0), "max_score": max_score, "tests": tests}
+    if submission.tampered is not None:
+        shape["tampered"] = list(submission.tampered)
     if submission.days_late:
         shape["output"] = (f"days_late={submission.days_late} "
                            f"raw_score={float(submission.raw_score or 0.0)}")
