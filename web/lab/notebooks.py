@@ -19,6 +19,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,9 +49,11 @@ def _allow_notebook_bodies(endpoint: str | None, _values: dict[str, Any] | None)
         request.max_content_length = MAX_NOTEBOOK_BYTES + ENVELOPE_BYTES
 
 
-def _statement(statement: dict[str, str], locale: str) -> str:
+def _statement(statement: dict[str, str], locale: str) -> Markup:
+    """The instructions in the reader's language (the other one when only it is written),
+    as the sanitised HTML of :func:`render_text`."""
     other = "en" if locale == "fr" else "fr"
-    return render_text(statement.get(locale) or statement.get(other) or "")
+    return Markup(render_text(statement.get(locale) or statement.get(other) or ""))  # noqa: S704
 
 
 def notebook_page(db: Session, row: Row, status: int) -> ResponseReturnValue:
