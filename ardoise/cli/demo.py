@@ -1,13 +1,16 @@
 """The demo school: a board, a school, staff, 30 students, a 12-question exam, an open sitting,
-practice questions in a pool, a parametrised question and a programming exercise."""
+practice questions in a pool, a parametrised question, a programming exercise and a
+notebook exercise."""
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import nbformat
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -15,8 +18,10 @@ from ardoise.config import sandbox_backend_from_env
 from ardoise.db import Database
 from coding_lab import assignments as lab_assignments
 from coding_lab import exercises as lab_exercises
+from coding_lab import notebook_exercises
 from coding_lab.exercises import ExerciseSpec, TestSpec
 from coding_lab.models import Exercise
+from coding_lab.notebook_exercises import NotebookSpec
 from exam_engine import exams, sittings
 from exam_engine.models import Exam, Sitting
 from item_bank import pools, workflow
@@ -108,30 +113,70 @@ LAB_EXERCISE = ExerciseSpec(
                     expected="1111111110\n", hidden=True)])
 
 
+def _demo_notebook() -> bytes:
+    """A short nbgrader notebook: one function to write, a visible and a hidden test."""
+    def cell(kind: str, source: str, grade_id: str, **flags: Any) -> Any:
+        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        made = make(source)
+        made.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3,
+                                     "solution": False, "grade": False, "locked": False,
+                                     **flags}
+        return made
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("markdown", "# Moyenne d'une liste / Mean of a list\n\n"
+             "Écris `moyenne(valeurs)`, qui renvoie la moyenne des nombres de la liste, puis "
+             "exécute les tests.", "consignes", locked=True),
+        cell("code", "def moyenne(valeurs):\n    ### BEGIN SOLUTION\n"
+             "    return sum(valeurs) / len(valeurs)\n    ### END SOLUTION", "reponse",
+             solution=True),
+        cell("code", "assert moyenne([2, 4, 6]) == 4\nprint(\"moyenne([2, 4, 6]) = 4 : bravo\")",
+             "test_simple", grade=True, locked=True, points=2),
+        cell("code", "# D'autres listes\n### BEGIN HIDDEN TESTS\n"
+             "assert moyenne([1, 2]) == 1.5\nassert moyenne([-3, 3, 9]) == 3\n"
+             "### END HIDDEN TESTS", "test_cache", grade=True, locked=True, points=3),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}})
+    return nbformat.writes(notebook).encode()
+
+
+LAB_NOTEBOOK = NotebookSpec(
+    title="Carnet : moyenne d'une liste",
+    statement={"fr": "Télécharge le carnet, écris la fonction `moyenne`, puis remets-le.",
+               "en": "Download the notebook, write the `moyenne` function, then hand it in."},
+    source=None, cell_timeout=10.0)
+
+
 def _lab(session: Any, school: Organisation, klass: SchoolClass, teacher: Person) -> None:
-    """The exercise, verified in the sandbox and given to the class, once. Where no sandbox
-    can run its solution, it stays a draft (the teacher's page says why)."""
-    if session.scalar(select(Exercise).where(Exercise.organisation_id == school.id,
-                                             Exercise.title == LAB_EXERCISE.title)):
-        return
+    """The exercise and the notebook, verified in the sandbox and given to the class, once.
+    Where no sandbox can run them, they are left out, saying why (the next run adds them)."""
     now = utcnow()
-    try:
-        with session.begin_nested():  # nothing of it stays when no sandbox could run it
-            exercise = lab_exercises.create_exercise(
-                session, school.id, LAB_EXERCISE, teacher.id, now,
-                backend=sandbox_backend_from_env())
-    except Exception as error:  # the sandbox busy, missing or failing: demo data can wait
-        # The demo school stands without its exercise; the next `ardoise demo` adds it.
-        print(f"ardoise demo: the demo exercise was left out ({type(error).__name__}: "
-              f"{error})", file=sys.stderr)
-        return
-    if exercise.verified_at is None:
-        return
-    lab_exercises.publish(session, exercise.id)
-    lab_assignments.create_assignment(
-        session, exercise.id, klass.id, opens_at=now - timedelta(days=1),
-        due_at=now + timedelta(days=14), late_penalty_percent=10, attempt_limit=10,
-        min_delay_seconds=10, author_id=teacher.id)
+    made = [
+        (LAB_EXERCISE.title, lambda: lab_exercises.create_exercise(
+            session, school.id, LAB_EXERCISE, teacher.id, now,
+            backend=sandbox_backend_from_env())),
+        (LAB_NOTEBOOK.title, lambda: notebook_exercises.create_notebook_exercise(
+            session, school.id, replace(LAB_NOTEBOOK, source=_demo_notebook()), teacher.id,
+            now, backend=sandbox_backend_from_env())),
+    ]
+    for title, create in made:
+        if session.scalar(select(Exercise).where(Exercise.organisation_id == school.id,
+                                                 Exercise.title == title)):
+            continue
+        try:
+            with session.begin_nested():  # nothing of it stays when no sandbox could run it
+                exercise = create()
+        except Exception as error:  # the sandbox busy, missing or failing: demo data can wait
+            print(f"ardoise demo: the demo exercise “{title}” was left out "
+                  f"({type(error).__name__}: {error})", file=sys.stderr)
+            continue
+        if exercise.verified_at is None:
+            continue
+        lab_exercises.publish(session, exercise.id)
+        lab_assignments.create_assignment(
+            session, exercise.id, klass.id, opens_at=now - timedelta(days=1),
+            due_at=now + timedelta(days=14), late_penalty_percent=10, attempt_limit=10,
+            min_delay_seconds=10, author_id=teacher.id)
 
 
 def _choice(fr: str, en: str, options: list[tuple[str, str]], correct: str) -> dict[str, Any]:
