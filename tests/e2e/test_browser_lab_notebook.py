@@ -47,10 +47,10 @@ def test_a_student_hands_in_a_notebook_and_sees_it_graded_live(
                 source=TEACHER, cell_timeout=5.0),
             world.teacher.id, now, backend="process")
         exercises.publish(session, exercise.id)
-        assignment = assignments.create_assignment(
+        assignments.create_assignment(
             session, exercise.id, world.klass.id, opens_at=now - timedelta(hours=1),
             due_at=now + timedelta(days=2), author_id=world.teacher.id)
-        assignment_id, username = assignment.id, world.students[0].username
+        username = world.students[0].username
 
     context = browser.new_context(locale="fr-CA", viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)

@@ -189,6 +189,7 @@ def test_a_student_downloads_hands_in_and_reads_verdicts_and_feedback(
     with app_db.session() as session:
         submission = session.scalars(select(Submission)).one()
         submission_id = submission.id
+        assert submission.tampered == ["test_mean"]
     feedback = client.get(f"/lab/submissions/{submission_id}/feedback")
     assert feedback.status_code == 200
     assert "script-src" not in feedback.headers["Content-Security-Policy"]
@@ -203,6 +204,26 @@ def test_a_student_downloads_hands_in_and_reads_verdicts_and_feedback(
     api = client.post(f"/api/v1/assignments/{assignment_id}/submissions",
                       json={"code": "print(1)"}, headers=bearer(app_db, world.students[0]))
     assert api.status_code == 422 and api.get_json()["error"] == "notebook_expected"
+    view = client.get(f"/api/v1/assignments/{assignment_id}",
+                      headers=bearer(app_db, world.students[0])).get_json()
+    assert view["kind"] == "notebook" and view["public_tests"] == []
+    assert HIDDEN_MARK not in json.dumps(view)
+    # A notebook handed in over the API: checked, queued, graded by the (in-process) task.
+    again = client.post(f"/api/v1/assignments/{assignment_id}/notebook",
+                        headers=bearer(app_db, world.students[0]),
+                        data={"notebook": (io.BytesIO(answered(version.get_data(), RIGHT)),
+                                           "fonctions.ipynb")},
+                        content_type="multipart/form-data")
+    assert again.status_code == 202 and again.get_json()["number"] == 2
+    graded = client.get(f"/api/v1/submissions/{again.get_json()['id']}",
+                        headers=bearer(app_db, world.students[0])).get_json()
+    assert (graded["status"], graded["score"]) == ("graded", 6.0)
+    assert all(HIDDEN_MARK not in json.dumps(t) for t in graded["tests"])
+    refused = client.post(f"/api/v1/assignments/{assignment_id}/notebook",
+                          headers=bearer(app_db, world.students[0]),
+                          data={"notebook": (io.BytesIO(b"{}"), "x.ipynb")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and refused.get_json()["error"] == "notebook_malformed"
     log_out(auth, "/lab/")
     # Another student, of the same class, sees none of it.
     auth.login(world.students[1].username)
@@ -214,7 +235,7 @@ def test_a_student_downloads_hands_in_and_reads_verdicts_and_feedback(
     # The teacher reads the history: the altered cell, the handed-in notebook, the feedback.
     auth.login(world.teacher.username)
     history = text_of(client.get(
-        f"/teacher/lab/assignments/{assignment_id}/students/{world.students[0].id}"))
+        f"/teacher/lab/assignments/{assignment_id}/students/{world.students[0].id}?show=1"))
     assert "corrigées à partir de votre version : test_mean" in history
     assert "def mean(values):" in history  # the code cells, shown like a program
     teacher_feedback = client.get(f"/teacher/lab/submissions/{submission_id}/feedback")

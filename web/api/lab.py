@@ -24,7 +24,7 @@ from ardoise.code_runs import find_result
 from ardoise.errors import Conflict, DomainError, Forbidden, Invalid
 from ardoise.worker.code_runs import submit_code_run
 from ardoise.worker.lab import queue_grading
-from coding_lab import assignments
+from coding_lab import assignments, notebook_exercises
 from coding_lab.assignments import SubmitRefused
 from coding_lab.exercises import (
     MAX_CODE,
@@ -38,6 +38,7 @@ from coding_lab.exercises import (
 )
 from coding_lab.harness import Grading, build_run, judge, read_report
 from coding_lab.models import Assignment, CodeDraft, Exercise, Submission
+from coding_lab.notebooks import MAX_NOTEBOOK_BYTES
 from item_bank.rich_text import render_text
 from sandbox import Limits, RunResult, RunSpec
 from student_records.models import Person
@@ -109,7 +110,8 @@ def assignment_view(session: Any, assignment: Assignment, exercise: Exercise,
                     person: Person, role: str) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": assignment.id, "title": assignment.title, "exercise_id": exercise.id,
-        "language": exercise.language, "entry_file": entry_file(exercise.language),
+        "kind": exercise.kind, "language": exercise.language,
+        "entry_file": entry_file(exercise.language),
         "statement": {lang: render_text(text) for lang, text in exercise.statement.items()},
         "starter_code": exercise.starter_code,
         "public_tests": public_tests(session, exercise),
@@ -189,6 +191,26 @@ def submit(assignment_id: str) -> ResponseReturnValue:
     try:
         with unit_of_work() as db:
             submission = assignments.submit(db, assignment_id, _user().id, code, utcnow())
+    except IntegrityError:  # the same student's other submit took this number first
+        raise Conflict("conflict") from None
+    queue_grading(submission)  # committed first: the worker finds the row
+    return jsonify({"id": submission.id, "number": submission.number,
+                    "status": "queued"}), 202
+
+
+@bp.post("/assignments/<assignment_id>/notebook")
+@login_required
+def hand_in_notebook(assignment_id: str) -> ResponseReturnValue:
+    """A notebook assignment's submission: the ``.ipynb`` as the multipart field
+    ``notebook``; checked, recorded as queued and graded like a code submission."""
+    sent = request.files.get("notebook")
+    if sent is None:
+        raise Invalid("notebook_missing")
+    data = sent.read(MAX_NOTEBOOK_BYTES + 1)
+    try:
+        with unit_of_work() as db:
+            submission = notebook_exercises.submit_notebook(db, assignment_id, _user().id,
+                                                            data, utcnow())
     except IntegrityError:  # the same student's other submit took this number first
         raise Conflict("conflict") from None
     queue_grading(submission)  # committed first: the worker finds the row

@@ -71,6 +71,8 @@ ASSIGNMENT = {
     "properties": {
         "id": {"type": "string"}, "title": {"type": "string"},
         "exercise_id": {"type": "string"}, "language": {"type": "string"},
+        "kind": {"enum": ["code", "notebook"],
+                 "description": "notebook: hand in an .ipynb (POST …/notebook), not code"},
         "entry_file": {"type": "string", "description": "main.py, main.c, Main.java…"},
         "statement": {"type": "object", "description": "fr / en: sanitised HTML",
                       "additionalProperties": {"type": "string"}},
@@ -180,6 +182,21 @@ def lab_paths() -> dict[str, Any]:
                        "follows on Socket.IO /lab (submission:status). 409: a rule of the "
                        "assignment refuses it now; nothing is recorded",
             "parameters": _path_id("assignment_id"), "requestBody": _code_body(),
+            "responses": {"202": _json({"type": "object", "required": ["id", "number", "status"],
+                                        "properties": {"id": {"type": "string"},
+                                                       "number": {"type": "integer"},
+                                                       "status": {"const": "queued"}}},
+                                       "Queued"),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/assignments/{assignment_id}/notebook": {"post": {
+            "summary": "Hand in a notebook (kind notebook): the .ipynb as the multipart "
+                       "field notebook, checked (a file that is not a notebook, or holds none "
+                       "of the assignment's graded cells, is refused: 422), recorded as "
+                       "queued and graded by a worker like a code submission",
+            "parameters": _path_id("assignment_id"),
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["notebook"],
+                "properties": {"notebook": {"type": "string", "format": "binary"}}}}}},
             "responses": {"202": _json({"type": "object", "required": ["id", "number", "status"],
                                         "properties": {"id": {"type": "string"},
                                                        "number": {"type": "integer"},
