@@ -244,6 +244,18 @@ def test_a_student_downloads_hands_in_and_reads_verdicts_and_feedback(
     assert results["tampered"] == ["test_mean"] and results["score"] == 4.0
     assignment_page = text_of(client.get(f"/teacher/lab/assignments/{assignment_id}"))
     assert "test_mean_hidden" in assignment_page
+    # A bulk regrade runs each student's latest notebook again through the same task.
+    with app_db.session() as session:
+        latest = session.scalars(select(Submission).where(Submission.number == 2)).one()
+        first_graded = latest.graded_at
+    regraded = client.post(f"/teacher/lab/assignments/{assignment_id}/regrade",
+                           data={"csrf_token": csrf(assignment_page)})
+    assert regraded.status_code == 302
+    with app_db.session() as session:
+        latest = session.scalars(select(Submission).where(Submission.number == 2)).one()
+        assert latest.status == "graded" and latest.score == 6.0
+        assert latest.graded_at is not None and first_graded is not None
+        assert latest.graded_at > first_graded and set(latest.feedback or {}) == {"fr", "en"}
 
 
 def test_what_is_not_the_notebook_is_refused_with_its_reason_and_nothing_recorded(
