@@ -14,6 +14,7 @@ from ardoise.cli.items import items_group
 from ardoise.cli.lab import lab_group
 from ardoise.cli.options import config_of, data_dir_option
 from ardoise.cli.sandbox import sandbox_group
+from ardoise.cli.seb import seb_group
 from ardoise.cli.server import run_server
 from ardoise.config import Config
 from ardoise.db import Database
@@ -177,3 +178,4 @@ def sweep(ctx: click.Context) -> None:
 cli.add_command(sandbox_group)
 cli.add_command(items_group)
 cli.add_command(lab_group)
+cli.add_command(seb_group)

@@ -1,0 +1,1 @@
+"""Proctoring and exam integrity: Safe Exam Browser keys (``seb``)."""
