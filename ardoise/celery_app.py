@@ -25,7 +25,8 @@ def configure_celery(config: Config) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue="default",
         task_routes={"ardoise.run_code": {"queue": "sandbox"},
-                     "ardoise.grade_submission": {"queue": "sandbox"}},
+                     "ardoise.grade_submission": {"queue": "sandbox"},
+                     "ardoise.grade_attempt_code": {"queue": "sandbox"}},
         # Sweep for a dead worker's unacknowledged jobs every interval (not every tenth).
         broker_transport_options={"visibility_timeout": visibility,
                                   "unacked_restore_interval": max(1, min(10, visibility // 10)),

@@ -23,12 +23,17 @@ answer (:meth:`CodeItem.render`): never a test. The response is ``{"code": str}`
 
 Scoring runs every test of the answer in ONE sandbox run through
 :func:`coding_lab.harness.grade`, on the backend named by ``ARDOISE_SANDBOX_BACKEND`` (read
-when the answer is scored, as the worker that runs code reads it). It is called by
-``exam_engine.grading.grade_attempt``, after the attempt is submitted: the student sees
-nothing of the run during the exam, and the score's feedback gives counts of passed tests
-and the names of the failed visible tests only, never a hidden test's name, input or
-output. When no backend can run code the error is raised (the grading task fails and is
-retried), never turned into a zero.
+when the answer is scored, as the worker that runs code reads it). The type says
+``needs_sandbox``, so an exam scores it apart from the other items: after the attempt is
+submitted, ``exam_engine.grading.grade_attempt`` leaves the slot awaiting the sandbox and
+the ``ardoise.grade_attempt_code`` task, on the ``sandbox`` queue, calls
+:meth:`CodeItem.score` with no lock held on the attempt while the code runs
+(``exam_engine.grading.score_awaiting_sandbox``). The student sees nothing of the run
+during the exam, and the score's feedback gives counts of passed tests and the names of
+the failed visible tests only, never a hidden test's name, input or output. When no
+backend can run code, :class:`sandbox.SandboxUnavailable` is raised, and when the sandbox
+fails to run the harness, :class:`CodeNotRun`: never a zero (the task retries later, and
+the slot keeps awaiting the sandbox meanwhile).
 """
 
 from __future__ import annotations
@@ -146,8 +151,14 @@ def harness_tests(content: Content) -> list[TestCase]:
     return cases
 
 
+class CodeNotRun(RuntimeError):
+    """The sandbox failed to run the harness (a fault of the machinery, not of the answer):
+    the answer has no score yet."""
+
+
 class CodeItem(ItemType):
     name = "code"
+    needs_sandbox = True
     render_schema = {
         "type": "object",
         "required": ["stem", "language", "starter", "max_length"],
@@ -228,11 +239,18 @@ class CodeItem(ItemType):
                      backend=backend or sandbox_backend_from_env())
 
     def score(self, content: Content, response: Any) -> Score:
+        """Points for the answer's code, run in the sandbox (an empty answer runs nothing).
+
+        :raises SandboxUnavailable: no backend can run code here.
+        :raises CodeNotRun: the sandbox failed to run the harness.
+        """
         points = content["points"]
         code = response.get("code") if isinstance(response, dict) else None
         if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
             return Score(0.0, points, False)
         graded = self.run(content, code)
+        if graded.harness_status == "sandbox_error":
+            raise CodeNotRun("the sandbox failed to run the harness")
         correct = bool(graded.tests) and all(t.passed for t in graded.tests)
         earned = points if correct else (0.0 if content.get("all_or_nothing") else graded.score)
         return Score(earned, points, correct, feedback(graded))

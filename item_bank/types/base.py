@@ -25,12 +25,17 @@ class Score:
 
 
 class ItemType(ABC):
-    """Base class of one item type. Subclasses are small and pure (no I/O)."""
+    """Base class of one item type. Subclasses are small and pure (no I/O), but for the
+    sandbox run of a type that ``needs_sandbox``."""
 
     name: ClassVar[str]
     # JSON Schemas for the OpenAPI document.
     render_schema: ClassVar[dict[str, Any]]
     response_schema: ClassVar[dict[str, Any]]
+    #: True for a type whose ``score`` runs code in the sandbox (seconds, and it may find no
+    #: sandbox): exam grading scores such a slot apart, on the sandbox queue, with no lock
+    #: held on the attempt while it runs (``exam_engine.grading``).
+    needs_sandbox: ClassVar[bool] = False
 
     @abstractmethod
     def validate(self, content: Content) -> Content:

@@ -1,5 +1,5 @@
 """The ``code`` item type: validated, rendered without its tests, scored in the sandbox,
-and graded inside ``grade_attempt`` like any other item of an exam."""
+and in an exam left by ``grade_attempt`` awaiting the sandbox, then scored apart."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def test_a_testcode_tests_expected_output_never_enters_the_sandbox() -> None:
     assert CODE.score(clean, {"code": snoop}).points == 0.0
 
 
-def test_a_code_answer_in_an_exam_is_graded_by_grade_attempt(database: Database) -> None:
+def test_a_code_answer_in_an_exam_is_scored_apart_from_grade_attempt(database: Database) -> None:
     with database.session() as session:
         world = make_school(session, students=3)
         item_id = items.get_version(session, items.create_item(
@@ -239,8 +239,13 @@ def test_a_code_answer_in_an_exam_is_graded_by_grade_attempt(database: Database)
                             now=now, grace_seconds=2.0)
             attempts.submit(session, attempts.get_attempt(session, attempt.id, for_update=True),
                             now, "student", 2.0)
-            grading.grade_attempt(session, attempt.id, now)
+            graded = grading.grade_attempt(session, attempt.id, now)
+            # The code answer awaits the sandbox: no score yet, neither right nor wrong.
+            assert graded.graded_at is None and graded.score is None
             attempt_ids.append(attempt.id)
+    for attempt_id in attempt_ids:
+        assert grading.score_awaiting_sandbox(database, attempt_id, utcnow) == 1
+    with database.session() as session:
         scores = []
         for attempt_id in attempt_ids:
             slot = session.scalar(select(AttemptSlot).where(AttemptSlot.attempt_id == attempt_id))
