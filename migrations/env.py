@@ -10,6 +10,7 @@ import coding_lab.models  # noqa: F401
 import exam_engine.models  # noqa: F401
 import item_bank.models  # noqa: F401
 import item_bank.search  # noqa: F401
+import proctoring.models  # noqa: F401
 import student_records.models  # noqa: F401
 from ardoise.db import Base, make_engine
 
