@@ -1,5 +1,6 @@
-"""The embedded default (no broker, tasks in-process): submitting an exam with a code item
-grades it completely before the request answers, code answer included."""
+"""An exam's code answers on the pages: in the embedded default (no broker, tasks
+in-process) a submit grades the attempt completely, code answer included, before the
+request answers; the sitting's page tells the teacher how many await the sandbox."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from exam_engine import exams, grading, sittings
 from exam_engine.models import Attempt, AttemptSlot
 from item_bank import service as items
 from sandbox.backends.process import ProcessBackend
+from tests.conftest import Auth
 from tests.factories import make_school
+from tests.persistence.test_grading_code import RIGHT, code_exam
 from tests.web.test_api import bearer
 
 CODE = {
@@ -71,3 +74,20 @@ def test_submitting_grades_the_code_answer_in_one_go(client: FlaskClient,
         slots = session.scalars(select(AttemptSlot).where(AttemptSlot.attempt_id == attempt_id))
         assert sorted((s.points, s.correct) for s in slots) == [(1.0, True), (4.0, True)]
         assert grading.sandbox_backlog(session, sitting_id) == 0
+
+
+def test_the_sitting_page_counts_code_answers_awaiting_the_sandbox(
+        client: FlaskClient, app_db: Database, auth: Auth) -> None:
+    made = code_exam(app_db, [RIGHT])
+    [attempt_id] = made.attempt_ids
+    with app_db.session() as session:
+        grading.grade_attempt(session, attempt_id, utcnow())
+    auth.login(made.world.teacher.username)
+    page = client.get(f"/teacher/sittings/{made.sitting.id}").get_data(as_text=True)
+    assert 'id="sandbox-backlog"' in page
+    assert "Réponses de code en attente du bac à sable : 1." in page
+    # Not counted as wrong, nor as graded: no score distribution yet.
+    assert '<p class="empty">Aucune copie corrigée' in page
+    assert grading.score_awaiting_sandbox(app_db, attempt_id, utcnow) == 1
+    page = client.get(f"/teacher/sittings/{made.sitting.id}").get_data(as_text=True)
+    assert 'id="sandbox-backlog"' not in page and 'class="empty"' not in page

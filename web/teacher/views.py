@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ardoise.clock import as_utc, utcnow
 from ardoise.errors import DomainError, Invalid, NotFound
 from ardoise.worker.tasks import prepare_sitting
-from exam_engine import exams, preparation, reports, sittings
+from exam_engine import exams, grading, preparation, reports, sittings
 from exam_engine.models import DisplayMode
 from exam_engine.usage import item_usage
 from item_bank import banks as item_banks
@@ -377,9 +377,10 @@ def sitting_watch(sitting_id: str) -> ResponseReturnValue:
         questions = reports.question_success(db, sitting)
         may_release = sitting.organisation_id in staff_orgs(db, g.user, AUTHORING)
         prepared = preparation.preparation_status(db, sitting.id)
+        sandbox_backlog = grading.sandbox_backlog(db, sitting.id)
     return render_template(
         "teacher/watch.html", sitting=sitting, rows=rows, may_release=may_release,
-        prepared=prepared,
+        prepared=prepared, sandbox_backlog=sandbox_backlog,
         histogram=charts.score_histogram(percentages), graded=len(percentages),
         questions=questions,
         success=charts.success_rates([(q.position, q.rate) for q in questions]),
