@@ -123,3 +123,24 @@ class IntegrityReview(Base):
     second_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set when the sitting's detail was purged (the outcome above is all that remains).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SittingAccess(Base):
+    """A sitting's access rules beside its access code, each optional and combinable: the
+    exam room's address ranges, one active device per attempt, Safe Exam Browser required
+    (with the Config Keys and Browser Exam Keys it accepts)."""
+
+    __tablename__ = "sitting_access"
+
+    sitting_id: Mapped[str] = mapped_column(ForeignKey("sittings.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    #: CIDR ranges (IPv4 or IPv6) a student's address must be in; empty: any address.
+    ip_ranges: Mapped[list[str]] = mapped_column(JSON, default=list)
+    one_device: Mapped[bool] = mapped_column(Boolean, default=False)
+    seb_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Config Keys computed from uploaded .seb files (64 lowercase hex each).
+    config_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Browser Exam Keys pasted by an admin (64 lowercase hex each).
+    browser_exam_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-26 18:18:42.584664
+Create Date: 2026-11-26 18:20:35.113844
 """
 
 from __future__ import annotations
@@ -32,6 +32,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['sitting_id'], ['sittings.id'], name=op.f('fk_integrity_policies_sitting_id_sittings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['updated_by'], ['people.id'], name=op.f('fk_integrity_policies_updated_by_people')),
     sa.PrimaryKeyConstraint('sitting_id', name=op.f('pk_integrity_policies'))
+    )
+    op.create_table('sitting_access',
+    sa.Column('sitting_id', sa.String(length=26), nullable=False),
+    sa.Column('ip_ranges', sa.JSON(), nullable=False),
+    sa.Column('one_device', sa.Boolean(), nullable=False),
+    sa.Column('seb_required', sa.Boolean(), nullable=False),
+    sa.Column('config_keys', sa.JSON(), nullable=False),
+    sa.Column('browser_exam_keys', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sa.String(length=26), nullable=True),
+    sa.Column('updated_at', ardoise.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['sitting_id'], ['sittings.id'], name=op.f('fk_sitting_access_sitting_id_sittings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by'], ['people.id'], name=op.f('fk_sitting_access_updated_by_people')),
+    sa.PrimaryKeyConstraint('sitting_id', name=op.f('pk_sitting_access'))
     )
     op.create_table('integrity_events',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -133,5 +146,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_integrity_events_attempt_at')
 
     op.drop_table('integrity_events')
+    op.drop_table('sitting_access')
     op.drop_table('integrity_policies')
     # ### end Alembic commands ###
