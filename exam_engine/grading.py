@@ -108,10 +108,9 @@ def grade_attempt(
         else:
             s.points, s.correct = result.points, result.correct
     for s, (item_type, content) in zip(slots, contents, strict=True):
-        if registry.get(item_type).needs_sandbox and (s.points is None or s.manual):
+        if registry.get(item_type).needs_sandbox and s.points is None:
             # Awaiting the sandbox: worth the item's points, neither right nor wrong yet.
-            s.manual, s.points, s.correct = False, None, None
-            s.max_points = points_of(content)
+            s.manual, s.correct, s.max_points = False, None, points_of(content)
     _total(attempt, slots, now)
     session.flush()
     return attempt
