@@ -137,7 +137,10 @@ def build_run(language: str, files: dict[str, str], tests: Sequence[TestCase],
             "cpu": COMPILE_LIMITS.cpu_seconds, "wall": COMPILE_LIMITS.wall},
         "run": {"argv": run_step.argv, "env": {**env, **run_step.env},
                 "address_space_mb": None if profile.name == "java"
-                else profile.address_space_mb(per_test)},
+                else profile.address_space_mb(per_test),
+                # Python tests are forked from the harness's fork server, which runs this
+                # file as ``python3 <entry>`` does (the other languages start a process).
+                "python_entry": entry if profile.name == "python3" else None},
         "tests": [{"id": n, "kind": t.kind, "stdin": t.stdin, "code": t.code,
                    "cpu": limits.cpu_seconds, "wall": limits.wall}
                   for n, t in enumerate(tests)],
