@@ -274,6 +274,13 @@ def claim_device(attempt: Attempt, device_id: str, now: datetime) -> None:
     attempt.device_seen_at = now
 
 
+def release_device(attempt: Attempt) -> None:
+    """A proctor's unlock: the attempt no longer belongs to a device (the next to join it
+    does). The answers stay; the device that held it may join again."""
+    attempt.device_id = None
+    attempt.device_seen_at = None
+
+
 def expired_attempt_ids(session: Session, now: datetime, grace_seconds: float) -> list[str]:
     cutoff = now - timedelta(seconds=grace_seconds)
     return list(

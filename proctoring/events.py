@@ -231,3 +231,18 @@ def events_of(session: Session, attempt_id: str) -> list[IntegrityEvent]:
 def flags_of(session: Session, attempt_id: str) -> list[IntegrityFlag]:
     return list(session.scalars(select(IntegrityFlag).where(
         IntegrityFlag.attempt_id == attempt_id).order_by(IntegrityFlag.raised_at)))
+
+
+def seen_from(session: Session, attempt: Attempt, address: str | None,
+              now: datetime) -> Recorded | None:
+    """Note the address ``attempt`` is used from; a change from the last one is recorded as
+    an ``ip_change`` server event (returned), the first address is only noted."""
+    if not address:
+        return None
+    tally = _tally(session, attempt)
+    before, tally.last_address = tally.last_address, address[:64]
+    if before is None or before == tally.last_address:
+        session.flush()
+        return None
+    return record_event(session, attempt, "ip_change", now=now, source="server",
+                        detail={"from": before, "to": address})

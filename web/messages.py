@@ -15,8 +15,21 @@ MESSAGES = {
     "paused": lazy_gettext("Your exam is paused by the proctor; answers cannot be saved until "
                            "it resumes."),
     "locked": lazy_gettext("Your exam is locked; ask your proctor."),
-    "other_device": lazy_gettext("This exam is open on another device. Close it there, or wait "
-                                 "a minute and try again."),
+    "other_device": lazy_gettext("This exam is open on another device. Close it there and try "
+                                 "again in a minute; if that device is gone, ask your proctor "
+                                 "to unlock your exam."),
+    # The sitting's access rules (proctoring.access).
+    "outside_range": lazy_gettext("This exam can only be taken from the exam room's network. "
+                                  "Ask your proctor."),
+    "seb_required": lazy_gettext("This exam must be taken in Safe Exam Browser. Open it with "
+                                 "the start file your school gave you."),
+    "seb_mismatch": lazy_gettext("Safe Exam Browser is not set up for this exam (its keys do "
+                                 "not match). Ask your proctor."),
+    "integrity_event_invalid": lazy_gettext("Unknown integrity event."),
+    "integrity_policy_invalid": lazy_gettext("The integrity policy is incomplete or wrong "
+                                             "(field: %(field)s)."),
+    "access_rules_invalid": lazy_gettext("The access rules are incomplete or wrong (field: "
+                                         "%(field)s)."),
     "forbidden": lazy_gettext("You are not allowed to do this."),
     "not_found": lazy_gettext("Not found."),
     "seq_conflict": lazy_gettext("This save conflicts with one already recorded; reload the page."),
@@ -235,6 +248,30 @@ FIELD_NAMES = {
 
 def field_label(field: str) -> str:
     return str(FIELD_NAMES.get(field, field))
+
+
+#: What a student is told when a rule of the sitting's integrity policy is reached: calm,
+#: never an accusation (a person decides what it means).
+INTEGRITY_WARNINGS = {
+    "focus_losses": lazy_gettext("You have left the exam page several times. Please stay on "
+                                 "this page until you submit."),
+    "away_seconds": lazy_gettext("You were away from the exam page for a while. Please stay on "
+                                 "this page until you submit."),
+    "copy_paste": lazy_gettext("Copying and pasting are noted during this exam."),
+    "fullscreen_exits": lazy_gettext("Please stay in full screen until you submit."),
+    "print_attempts": lazy_gettext("Printing is not allowed during this exam."),
+}
+
+
+INTEGRITY_OTHER = lazy_gettext("Your proctor has been told about activity on this exam page.")
+KEEP_WORKING = lazy_gettext("Keep working: your answers are saved.")
+
+
+def integrity_warning(rules: list[str]) -> str:
+    """The student's warning for the rules just reached, in the current locale."""
+    first = next((INTEGRITY_WARNINGS[r] for r in rules if r in INTEGRITY_WARNINGS),
+                 INTEGRITY_OTHER)
+    return f"{first} {KEEP_WORKING}"
 
 
 def message_for(code: str, params: dict[str, Any] | None = None) -> str:

@@ -31,7 +31,8 @@ from tests.factories import ITEMS, PASSWORD, RIGHT, WRONG, make_school, open_sit
 
 NAMESPACE = "/exam"
 TIMEOUT = 10.0
-SERVER_EVENTS = ("timer:sync", "announcement", "attempt:state", "attempt:closed")
+SERVER_EVENTS = ("timer:sync", "announcement", "attempt:state", "attempt:closed",
+                 "integrity:warning", "proctor:event")
 # The live servers of tests/e2e/live.py are started with these.
 SAVE_GRACE_SECONDS = 1.0
 SWEEP_INTERVAL_SECONDS = 0.5

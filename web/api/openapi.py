@@ -18,7 +18,8 @@ ERROR = {
                            "sitting_not_open", "sitting_closed", "bad_access_code",
                            "unauthenticated", "rate_limited", "csrf", "invalid", "conflict",
                            "already_released", "extension_invalid", "server_error",
-                           "bad_request", "announcement_invalid"]},
+                           "bad_request", "announcement_invalid", "outside_range",
+                           "seb_required", "seb_mismatch"]},
         "message": {"type": "string", "description": "translated for the caller"},
     },
 }
@@ -260,6 +261,11 @@ def openapi_document() -> dict[str, Any]:
         "/attempts/{attempt_id}/pause": {"post": {
             "summary": "Pause an attempt's clock (proctor, teacher)", "parameters": [attempt_id],
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404, 409)}}},
+        "/attempts/{attempt_id}/unlock": {"post": {
+            "summary": "Free an attempt from its device (one-device sittings): the next "
+                       "browser that joins holds it (proctor, teacher; audited)",
+            "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},
         "/attempts/{attempt_id}/resume": {"post": {
             "summary": "Resume a paused attempt (proctor, teacher)", "parameters": [attempt_id],
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},

@@ -20,6 +20,7 @@ from web import answering, supervision
 from web.access import SUPERVISING, login_required, may_staff, staff_orgs
 from web.api.openapi import openapi_document
 from web.context import config, database, unit_of_work
+from web.exam_access import check_request
 from web.sockets import emit_to_attempt
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -92,6 +93,7 @@ def start_attempt(sitting_id: str) -> ResponseReturnValue:
     code = _body().get("access_code")
     now = utcnow()
     with unit_of_work() as db:
+        check_request(db, sitting_id)  # the sitting's access rules (room, SEB)
         attempt = attempts.start_or_resume(db, sitting_id, _user().id, now,
                                            access_code=code if isinstance(code, str) else None)
         created = attempt.started_at == now
@@ -181,17 +183,26 @@ def _supervise(attempt_id: str, action: str, minutes: int | None = None) -> Resp
             attempts.pause(db, attempt, now)
         elif action == "resume":
             attempts.resume(db, attempt, now)
+        elif action == "unlock":
+            attempts.release_device(attempt)
         else:
             attempts.extend(db, attempt, (minutes or 0) * 60)
         records.audit(db, _user(), action, "attempt", attempt.id, sitting.organisation_id,
                       minutes=minutes, student_id=attempt.student_id)
         clock = answering.clock_view(attempt)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if action in ("pause", "resume"):
-        state = "paused" if action == "pause" else "resumed"
+    if action in ("pause", "resume", "unlock"):
+        state = {"pause": "paused", "resume": "resumed", "unlock": "unlocked"}[action]
         emit_to_attempt(app, attempt_id, "attempt:state", {"state": state, "reason": "proctor"})
     emit_to_attempt(app, attempt_id, "timer:sync", clock)
     return jsonify({"ok": True, **clock})
+
+
+@bp.post("/attempts/<attempt_id>/unlock")
+@login_required
+def unlock(attempt_id: str) -> ResponseReturnValue:
+    """Free the attempt from its device: the next browser that joins it holds it."""
+    return _supervise(attempt_id, "unlock")
 
 
 @bp.post("/attempts/<attempt_id>/pause")

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from flask import Flask, g
 from flask_babel import force_locale
 
-from ardoise.clock import utcnow
+from ardoise.clock import iso, parse_iso, utcnow
 from ardoise.errors import DomainError
 from exam_engine import attempts
 from exam_engine.attempts import AttemptRefused
+from proctoring import access
+from proctoring import events as integrity
+from proctoring.access import AccessRefused, SebProof
 from student_records import service as records
 from student_records.models import Person
 from web import answering
 from web.auth import load_caller
+from web.exam_access import connection_facts
 from web.i18n import select_locale
-from web.messages import message_for
+from web.messages import integrity_warning, message_for
 
 
 class ExamNamespace(socketio.Namespace):
@@ -37,8 +42,9 @@ class ExamNamespace(socketio.Namespace):
         user, device_prefix, locale = self._authenticate(environ, auth)
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthenticated")
+        facts = connection_facts(environ, self.config.trusted_proxies)
         self.save_session(sid, {"user": user, "locale": locale, "token_device": device_prefix,
-                                "joined": {}})
+                                "joined": {}, "facts": facts})
 
     def _authenticate(self, environ: dict[str, Any], auth: Any
                       ) -> tuple[Person | None, str | None, str]:
@@ -91,14 +97,80 @@ class ExamNamespace(socketio.Namespace):
                 attempt = attempts.get_attempt(session, data["attempt_id"], for_update=True)
                 if attempt.student_id != user.id:
                     raise AttemptRefused("forbidden")
+                refusal = None
                 if attempt.state.value == "in_progress":
-                    attempts.claim_device(attempt, device, utcnow())
-                view = answering.join_view(session, attempt)
+                    refusal = self._admit(session, attempt, state["facts"], device,
+                                          SebProof.from_join(data.get("seb")))
+                view = answering.join_view(session, attempt) if refusal is None else {}
                 sitting_id = attempt.sitting_id
+            # Refused after the unit of work: the server events it recorded are kept.
+            if refusal == "other_device":
+                raise AttemptRefused("other_device")
+            if refusal is not None:
+                raise AccessRefused(refusal)
             state["joined"][data["attempt_id"]] = device
             self.enter_room(sid, f"attempt:{data['attempt_id']}")
             self.enter_room(sid, f"sitting:{sitting_id}")  # announcements to the whole room
             return view
+
+        return self._guard(sid, act)
+
+    @staticmethod
+    def _admit(session: Any, attempt: Any, facts: dict[str, Any], device: str,
+               joined_proof: SebProof | None) -> str | None:
+        """The sitting's access rules for this join: ``None`` to admit it (the device
+        claimed), else the refusal's code. Records what the server saw (an address change,
+        a second device, a key mismatch) as integrity events."""
+        now = utcnow()
+        rules = access.get_access(session, attempt.sitting_id)
+        if not access.address_allowed(rules, facts["address"]):
+            return "outside_range"
+        verdict = access.seb_verdict(rules, joined_proof or facts["proof"], facts["origin"])
+        if verdict == "seb_mismatch":
+            integrity.record_event(session, attempt, "key_mismatch", now=now, source="server",
+                                   detail={"which": "seb"})
+        if verdict is not None:
+            return verdict
+        integrity.seen_from(session, attempt, facts["address"], now)
+        if rules is not None and rules.one_device and attempt.device_id not in (None, device):
+            # One device per attempt: the first keeps it until a proctor unlocks it.
+            integrity.record_event(session, attempt, "new_device", now=now, source="server",
+                                   detail={"device": device[:16]})
+            return "other_device"
+        attempts.claim_device(attempt, device, now)
+        return None
+
+    def on_integrity_event(self, sid: str, data: Any) -> dict[str, Any]:
+        def act(state: dict[str, Any]) -> dict[str, Any]:
+            if not isinstance(data, dict) or not isinstance(data.get("attempt_id"), str) or \
+                    not isinstance(data.get("type"), str):
+                raise AttemptRefused("invalid_response")
+            attempt_id = data["attempt_id"]
+            if attempt_id not in state["joined"]:
+                raise AttemptRefused("forbidden")
+            with self.database.session() as session:
+                attempt = attempts.get_attempt(session, attempt_id)
+                if attempt.student_id != state["user"].id:
+                    raise AttemptRefused("forbidden")
+                if attempt.state.value != "in_progress":
+                    return {"ok": True}
+                recorded = integrity.record_event(
+                    session, attempt, data["type"][:32], now=utcnow(),
+                    client_at=_client_time(data.get("client_ts")), detail=data.get("detail"))
+                sitting_id, student_id = attempt.sitting_id, attempt.student_id
+                clock = answering.clock_view(attempt)
+                pushed = _proctor_view(recorded, attempt_id, student_id)
+            if recorded.warn:
+                with self.app.app_context(), force_locale(state.get("locale", "fr")):
+                    text = integrity_warning([f.rule for f in recorded.flags])
+                self.emit("integrity:warning", {"text": text}, to=sid)
+            if recorded.paused:
+                self.emit("attempt:state", {"state": "paused", "reason": "integrity"},
+                          room=f"attempt:{attempt_id}")
+                self.emit("timer:sync", clock, room=f"attempt:{attempt_id}")
+            if pushed is not None:
+                self.emit("proctor:event", pushed, room=f"proctor:{sitting_id}")
+            return {"ok": True}
 
         return self._guard(sid, act)
 
@@ -126,3 +198,29 @@ class ExamNamespace(socketio.Namespace):
             return ack
 
         return self._guard(sid, act)
+
+
+def _client_time(value: Any) -> datetime | None:
+    """The page's clock as it sent it (ISO 8601, or milliseconds since the epoch), when it
+    reads as a time at all."""
+    if isinstance(value, str):
+        try:
+            return parse_iso(value[:40])
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0 < value < 10**14:
+        return None
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def _proctor_view(recorded: integrity.Recorded, attempt_id: str,
+                  student_id: str) -> dict[str, Any] | None:
+    """What the sitting's proctors are pushed of a stored event (never to students)."""
+    event = recorded.event
+    if not recorded.stored or event is None:
+        return None
+    return {"attempt_id": attempt_id, "student_id": student_id, "type": event.type,
+            "severity": event.severity, "server_at": iso(event.server_at),
+            "duration_ms": event.duration_ms, "flags": [f.rule for f in recorded.flags],
+            "paused": recorded.paused}

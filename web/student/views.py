@@ -19,6 +19,7 @@ from student_records.models import Role
 from web import answering
 from web.access import role_required
 from web.context import unit_of_work
+from web.exam_access import check_request
 from web.i18n import select_locale
 from web.messages import message_for
 
@@ -51,6 +52,7 @@ def index() -> ResponseReturnValue:
 def start(sitting_id: str) -> ResponseReturnValue:
     try:
         with unit_of_work() as db:
+            check_request(db, sitting_id)  # the sitting's access rules (room, SEB)
             attempt = attempts.start_or_resume(db, sitting_id, g.user.id, utcnow(),
                                                access_code=request.form.get("access_code"))
             attempt_id = attempt.id
@@ -134,6 +136,8 @@ def exam_strings() -> dict[str, str]:
 def exam(attempt_id: str) -> ResponseReturnValue:
     with unit_of_work() as db:
         attempt = attempts.attempt_for_student(db, attempt_id, g.user.id)
+        if attempt.state is AttemptState.IN_PROGRESS:
+            check_request(db, attempt.sitting_id)  # on every exam request, as on its start
         sitting = sittings.get_sitting(db, attempt.sitting_id)
         view = answering.attempt_view(db, attempt, with_slots=True)
         exam_data: dict[str, Any] = {

@@ -1,0 +1,177 @@
+"""A sitting's access rules and integrity events on the live stack (gevent server, PostgreSQL,
+Redis), with real Socket.IO clients: one device per attempt (a second browser refused, the
+first kept, its reconnect admitted, a proctor's unlock), the exam room's address ranges, Safe
+Exam Browser proofs from the page, and integrity events that warn their own student only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from ardoise.clock import utcnow
+from proctoring import access, policies, seb
+from proctoring.models import IntegrityEvent, IntegrityFlag
+from tests.e2e.conftest import Stack
+from tests.e2e.helpers import (
+    Api,
+    ExamClient,
+    assert_refused,
+    login_cookie,
+    response_for,
+    seed_school,
+    start_attempt_for_browser,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+CONFIG_KEY = "2b4d343ffe1a99a022c4627e970cf7290994a9e17fb616673c9ba584f1e8c474"
+
+
+def rules(stack: Stack, sitting_id: str, **kw: Any) -> None:
+    with stack.database.session() as session:
+        access.set_access(session, sitting_id, now=utcnow(), **kw)
+
+
+def server_events(stack: Stack, attempt_id: str) -> list[str]:
+    with stack.database.session() as session:
+        return list(session.scalars(select(IntegrityEvent.type).where(
+            IntegrityEvent.attempt_id == attempt_id).order_by(IntegrityEvent.id)))
+
+
+def test_one_device_per_attempt_until_a_proctor_unlocks_it(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=1)
+    student = seeded.students[0]
+    rules(stack, seeded.sitting_id, one_device=True)
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
+    attempt_id = started.attempt_id
+    first_browser = login_cookie(stack.server.url, student.username)
+    second_browser = login_cookie(stack.server.url, student.username)
+    slot, kind = next(iter(started.item_types.items()))
+
+    with ExamClient(stack.server.url, cookie=first_browser) as first:
+        assert first.join(attempt_id, device_id="laptop")["ok"] is True
+        with ExamClient(stack.server.url, cookie=second_browser) as second:
+            assert_refused(second.join(attempt_id, device_id="phone"), "other_device")
+            assert_refused(second.save(attempt_id, slot, 1, response_for(kind)), "other_device")
+            # The first keeps working while the second is refused.
+            assert first.save(attempt_id, slot, 1, response_for(kind))["ok"] is True
+    assert server_events(stack, attempt_id) == ["new_device"]
+
+    # The same browser reconnecting (its device id kept by the page) is not a second device.
+    with ExamClient(stack.server.url, cookie=first_browser) as again:
+        assert again.join(attempt_id, device_id="laptop")["ok"] is True
+        assert again.save(attempt_id, slot, 2, response_for(kind))["ok"] is True
+
+    # The proctor unlocks the attempt: the other device may take it, and holds it.
+    proctor = Api(stack.server.url, seeded.proctor.token)
+    denied = Api(stack.server.url, student.token).post(f"/api/v1/attempts/{attempt_id}/unlock")
+    assert denied.status_code == 403
+    assert proctor.post(f"/api/v1/attempts/{attempt_id}/unlock").status_code == 200
+    with ExamClient(stack.server.url, cookie=second_browser) as second:
+        assert second.join(attempt_id, device_id="phone")["ok"] is True
+        with ExamClient(stack.server.url, cookie=first_browser) as first:
+            assert_refused(first.join(attempt_id, device_id="laptop"), "other_device")
+
+
+def test_outside_the_exam_rooms_range_nothing_starts_or_joins(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=1)
+    student = seeded.students[0]
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
+    rules(stack, seeded.sitting_id, ip_ranges=["10.77.0.0/16"])  # the server sees 127.0.0.1
+    with ExamClient(stack.server.url, token=student.token) as client:
+        refused = client.join(started.attempt_id)
+    assert_refused(refused, "outside_range")
+    other = seed_school(stack.database, students=1)
+    rules(stack, other.sitting_id, ip_ranges=["10.77.0.0/16"])
+    start = Api(stack.server.url, other.students[0].token).post(
+        f"/api/v1/sittings/{other.sitting_id}/attempts")
+    assert start.status_code == 403 and start.json()["error"] == "outside_range"
+    rules(stack, other.sitting_id, ip_ranges=["127.0.0.0/8", "::1/128"])
+    assert Api(stack.server.url, other.students[0].token).post(
+        f"/api/v1/sittings/{other.sitting_id}/attempts").status_code == 201
+
+
+def test_safe_exam_browser_proofs_from_the_page(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=1)
+    student = seeded.students[0]
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
+    rules(stack, seeded.sitting_id, seb_required=True, config_keys=[CONFIG_KEY])
+    page = f"{stack.server.url}/exam/{started.attempt_id}"
+    good = {"url": page, "config_key_hash": seb.expected_hash(page, CONFIG_KEY)}
+    cookie = login_cookie(stack.server.url, student.username)
+    with ExamClient(stack.server.url, cookie=cookie) as client:
+        assert_refused(client.join(started.attempt_id, device_id="d"), "seb_required")
+        wrong = client.call("attempt:join", {"attempt_id": started.attempt_id, "device_id": "d",
+                                             "seb": {**good, "config_key_hash": "0" * 64}})
+        assert_refused(wrong, "seb_mismatch")
+        foreign_url = "https://elsewhere.test/student/attempts/x"
+        foreign = client.call("attempt:join", {
+            "attempt_id": started.attempt_id, "device_id": "d",
+            "seb": {"url": foreign_url,
+                    "config_key_hash": seb.expected_hash(foreign_url, CONFIG_KEY)}})
+        assert_refused(foreign, "seb_mismatch")
+        ok = client.call("attempt:join", {"attempt_id": started.attempt_id, "device_id": "d",
+                                          "seb": good})
+        assert ok["ok"] is True, ok
+    assert server_events(stack, started.attempt_id) == ["key_mismatch", "key_mismatch"]
+    # Over HTTP, the headers carry the proof of each request's own URL.
+    exam_page = requests.get(page, headers={"Cookie": cookie}, timeout=10,
+                             allow_redirects=False)
+    assert exam_page.status_code == 403
+    proven = requests.get(page, timeout=10, allow_redirects=False, headers={
+        "Cookie": cookie, seb.CONFIG_KEY_HEADER: seb.expected_hash(page, CONFIG_KEY)})
+    assert proven.status_code == 200
+
+
+def test_integrity_events_warn_their_own_student_and_raise_flags(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=2)
+    mine, theirs = seeded.students
+    with stack.database.session() as session:
+        policies.set_policy(session, seeded.sitting_id, counted=["tab_hidden", "paste"],
+                            thresholds={"focus_losses": 2}, now=utcnow())
+    my_attempt = start_attempt_for_browser(stack.database, mine.id, seeded.sitting_id)
+    their_attempt = start_attempt_for_browser(stack.database, theirs.id, seeded.sitting_id)
+    with ExamClient(stack.server.url, cookie=login_cookie(stack.server.url, mine.username)) \
+            as me, ExamClient(stack.server.url,
+                              cookie=login_cookie(stack.server.url, theirs.username)) as other:
+        assert me.join(my_attempt.attempt_id, device_id="a")["ok"] is True
+        assert other.join(their_attempt.attempt_id, device_id="b")["ok"] is True
+
+        def event(kind: str, **extra: Any) -> dict[str, Any]:
+            return me.call("integrity:event", {"attempt_id": my_attempt.attempt_id,
+                                               "type": kind,
+                                               "client_ts": int(utcnow().timestamp() * 1000),
+                                               **extra})
+
+        assert event("tab_hidden")["ok"] is True
+        assert event("tab_visible")["ok"] is True
+        assert event("paste", detail={"length": 20, "text": "secret"})["ok"] is True
+        assert event("tab_hidden")["ok"] is True  # the second absence: the threshold
+        warning = me.wait_for("integrity:warning")
+        assert "plusieurs fois" in warning["text"] and "réponses sont enregistrées" in warning[
+            "text"]
+        assert_refused(me.call("integrity:event", {"attempt_id": my_attempt.attempt_id,
+                                                   "type": "telepathy"}),
+                       "integrity_event_invalid")
+        # Someone else's attempt is not the caller's to report on.
+        assert_refused(me.call("integrity:event", {"attempt_id": their_attempt.attempt_id,
+                                                   "type": "tab_hidden"}), "forbidden")
+        # The other student hears nothing of it.
+        assert other.call("integrity:event", {"attempt_id": their_attempt.attempt_id,
+                                              "type": "tab_visible"})["ok"] is True
+        assert [name for name, _ in other.events
+                if name in ("integrity:warning", "proctor:event")] == []
+        assert [name for name, _ in me.events if name == "proctor:event"] == []
+    with stack.database.session() as session:
+        kinds = list(session.scalars(select(IntegrityEvent.type).where(
+            IntegrityEvent.attempt_id == my_attempt.attempt_id).order_by(IntegrityEvent.id)))
+        assert kinds[:4] == ["tab_hidden", "tab_visible", "paste", "tab_hidden"]
+        pasted = session.scalar(select(IntegrityEvent).where(
+            IntegrityEvent.attempt_id == my_attempt.attempt_id, IntegrityEvent.type == "paste"))
+        assert pasted is not None and pasted.detail == {"length": 20}
+        flags = list(session.scalars(select(IntegrityFlag.rule).where(
+            IntegrityFlag.attempt_id == my_attempt.attempt_id)))
+        assert flags == ["focus_losses"]
