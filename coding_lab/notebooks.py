@@ -460,7 +460,8 @@ class Execution:
 
 
 def runner_source() -> str:
-    """The script that runs inside the sandbox (standard library, nbclient and nbformat)."""
+    """The script that runs inside the sandbox (standard library, pyzmq, and ipykernel for the
+    kernel it starts)."""
     return (Path(__file__).with_name("notebook_runner.py")).read_text()
 
 
