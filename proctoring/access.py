@@ -19,7 +19,7 @@ The checks are pure: the caller passes what it saw and records what they found.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,9 @@ class SebProof:
     browser_exam_key_hash: str | None = None
 
     @classmethod
-    def from_headers(cls, url: str, headers: Mapping[str, str]) -> SebProof:
+    def from_headers(cls, url: str, headers: Any) -> SebProof:
+        """From the request headers (any mapping with ``get``; names are case-insensitive
+        in a request's headers)."""
         return cls(url, headers.get(seb.CONFIG_KEY_HEADER),
                    headers.get(seb.BROWSER_EXAM_KEY_HEADER))
 

@@ -81,6 +81,8 @@ class IntegrityTally(Base):
     away_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flags: Mapped[int] = mapped_column(Integer, default=0)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The address the attempt was last seen from (a change is an ``ip_change`` event).
+    last_address: Mapped[str | None] = mapped_column(String(64))
 
 
 class IntegrityFlag(Base):

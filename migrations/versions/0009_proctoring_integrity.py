@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-26 18:20:35.113844
+Create Date: 2026-11-26 18:21:12.208663
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def upgrade() -> None:
     sa.Column('away_since', ardoise.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('flags', sa.Integer(), nullable=False),
     sa.Column('last_event_at', ardoise.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_address', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_integrity_tallies_attempt_id_attempts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sitting_id'], ['sittings.id'], name=op.f('fk_integrity_tallies_sitting_id_sittings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_integrity_tallies'))

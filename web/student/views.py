@@ -15,6 +15,7 @@ from ardoise.errors import DomainError
 from exam_engine import attempts, sittings
 from exam_engine.grading import released_result
 from exam_engine.models import Attempt, AttemptState
+from proctoring.policies import counted_types, get_policy
 from student_records.models import Role
 from web import answering
 from web.access import role_required
@@ -62,6 +63,14 @@ def start(sitting_id: str) -> ResponseReturnValue:
     return redirect(url_for("student.exam", attempt_id=attempt_id))
 
 
+def integrity_settings(db: Any, sitting_id: str) -> dict[str, Any] | None:
+    """What the exam page watches for the sitting's integrity policy (None: nothing)."""
+    policy = get_policy(db, sitting_id)
+    if policy is None:
+        return None
+    return {"counted": sorted(counted_types(policy.counted))}
+
+
 def exam_strings() -> dict[str, str]:
     """The exam page's interface strings, translated for the page's language."""
     return {
@@ -75,6 +84,7 @@ def exam_strings() -> dict[str, str]:
         "unanswered_list": _("Not answered:"), "flagged_list": _("Flagged for review:"),
         "confirm_submit": _("Yes, submit"), "cancel": _("Keep working"),
         "time_left": _("Time left"),
+        "integrity_notice": _("Reminder"),
         "warning_5": _("5 minutes left."), "warning_1": _("1 minute left."),
         "online": _("Connected"), "offline": _("Offline: your answers are kept on this "
                                                "computer and will be sent when the "
@@ -148,6 +158,7 @@ def exam(attempt_id: str) -> ResponseReturnValue:
             "lang": select_locale(),
             "state": attempt.state.value,
             **answering.clock_view(attempt),
+            "integrity": integrity_settings(db, attempt.sitting_id),
             "receipt": attempt.receipt,
             "slots": view["slots"],
             "answers": view["answers"],

@@ -13,6 +13,7 @@ import { Question } from "./questions.js";
 import { AnswerSync, emitWithAck } from "./sync.js";
 import { buildLayout, buildNavButton } from "./layout.js";
 import { guardLogout } from "./logout.js";
+import { IntegrityReporter } from "./integrity.js";
 
 const TYPING_DEBOUNCE_MS = 600;
 const TICK_MS = 250;
@@ -286,8 +287,14 @@ class ExamPage {
       },
     });
     if (this.paused) this.sync.setHold("paused");
+    this.integrity = new IntegrityReporter({
+      socket: this.socket, attemptId: this.attemptId,
+      counted: this.data.integrity ? this.data.integrity.counted : [],
+    });
+    this.integrity.start();
 
     this.socket.on("disconnect", (reason) => {
+      this.integrity.setReady(false);
       this.setConnection("offline");
       // Socket.IO does not come back by itself after the server closed the connection.
       if (reason === "io server disconnect" && !this.finished) {
@@ -308,9 +315,12 @@ class ExamPage {
     this.socket.on("attempt:state", (change) => this.stateChanged(change));
     this.socket.on("attempt:closed", (event) => this.closedByServer(event));
     this.socket.on("announcement", (notice) => this.showAnnouncement(notice));
+    this.socket.on("integrity:warning", (notice) => this.showAnnouncement(
+      { text: notice?.text }, this.t("integrity_notice")));
   }
 
   joined(ack) {
+    this.integrity?.setReady(true);
     this.syncClock(ack);
     for (const served of Array.isArray(ack.slots) ? ack.slots : []) {
       this.noteServer(served.slot, served.seq, served.response);
@@ -494,7 +504,7 @@ class ExamPage {
     await this.finish({ receipt: null, closedNote: true });
   }
 
-  showAnnouncement(notice) {
+  showAnnouncement(notice, title) {
     if (!notice || typeof notice.text !== "string") return;
     const at = Date.parse(notice.at);
     const time = Number.isFinite(at)
@@ -505,7 +515,8 @@ class ExamPage {
     item.setAttribute("role", "status");
     const heading = document.createElement("p");
     heading.className = "announcement-title";
-    heading.textContent = time ? `${this.t("announcement")} (${time})` : this.t("announcement");
+    const label = title || this.t("announcement");
+    heading.textContent = time ? `${label} (${time})` : label;
     const body = document.createElement("p");
     body.className = "announcement-text";
     body.textContent = notice.text;

@@ -2,6 +2,8 @@
 // send the outbox one save at a time in seq order, and sort the answers.
 // The page decides what to show; this module only moves saves.
 
+import { sebProof } from "./integrity.js";
+
 const ACK_TIMEOUT_MS = 10000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 // Refusals after which the same save would be refused again forever.
@@ -66,8 +68,10 @@ export class AnswerSync {
     if (!this.socket.connected || this.hold === "closed") return;
     let ack;
     try {
-      ack = await emitWithAck(this.socket, "attempt:join",
-        { attempt_id: this.attemptId, device_id: this.deviceId });
+      const payload = { attempt_id: this.attemptId, device_id: this.deviceId };
+      const seb = sebProof();
+      if (seb) payload.seb = seb;
+      ack = await emitWithAck(this.socket, "attempt:join", payload);
     } catch {
       this.retryJoin();
       return;

@@ -1,0 +1,100 @@
+"""The exam page's integrity events in Chromium, on the live stack: a student leaves the exam
+tab twice, the events are stored with the time away, the policy's threshold raises a flag,
+and the student reads the calm warning in French.
+
+Headless Chromium keeps every tab visible (bringing another tab to the front or minimising
+the window changes nothing), so leaving the tab is what the browser tells the page when it
+happens: ``document.visibilityState`` becomes ``hidden`` and ``visibilitychange`` fires. The
+page's own code takes it from there, over the real Socket.IO connection."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from ardoise.clock import utcnow
+from exam_engine import sittings
+from exam_engine.models import Attempt, DisplayMode
+from proctoring import policies
+from proctoring.models import IntegrityEvent, IntegrityFlag
+from tests.e2e.conftest import Stack
+from tests.e2e.helpers import unique_prefix, wait_until
+from tests.factories import PASSWORD, make_school
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
+
+ARTIFACTS = Path(os.environ.get("ARDOISE_SCREENSHOTS", "test-artifacts"))
+# What the browser does when the student switches tabs, and back.
+LEAVE = """(state) => {
+  Object.defineProperty(document, "visibilityState", {value: state, configurable: true});
+  Object.defineProperty(document, "hidden", {value: state === "hidden", configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
+        stack: Stack, browser: Browser) -> None:
+    prefix = unique_prefix()
+    with stack.database.session() as session:
+        world = make_school(session, prefix, students=1)
+        now = utcnow()
+        sitting = sittings.schedule_sitting(
+            session, world.exam, title=f"{prefix}Intégrité", opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(hours=1), time_limit_seconds=3600,
+            class_id=world.klass.id, display_mode=DisplayMode.ONE_PER_SCREEN,
+            author_id=world.teacher.id)
+        policies.set_policy(session, sitting.id, counted=["tab_hidden"],
+                            thresholds={"focus_losses": 2}, now=now)
+        sitting_id, username = sitting.id, world.students[0].username
+
+
+    context = browser.new_context(locale="fr-CA", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(stack.server.url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.get_by_role("button", name="Commencer l'épreuve").click()
+    expect(page.locator("#connection-status")).to_have_attribute("data-state", "online",
+                                                                 timeout=15_000)
+    with stack.database.session() as session:
+        attempt_id = session.scalar(select(Attempt.id).where(Attempt.sitting_id == sitting_id))
+    assert attempt_id is not None
+
+    def stored() -> list[IntegrityEvent]:
+        with stack.database.session() as session:
+            return list(session.scalars(select(IntegrityEvent).where(
+                IntegrityEvent.attempt_id == attempt_id).order_by(IntegrityEvent.id)))
+
+    for absence in (1, 2):
+        page.evaluate(LEAVE, "hidden")
+        wait_until(lambda n=absence: len([e for e in stored() if e.type == "tab_hidden"]) >= n,
+                   timeout=15)
+        page.evaluate(LEAVE, "visible")
+        wait_until(lambda n=absence: len([e for e in stored() if e.type == "tab_visible"]) >= n,
+                   timeout=15)
+    # A copy is not counted by this policy: nothing of it is stored.
+    page.evaluate("() => document.dispatchEvent(new Event('copy'))")
+
+    warning = page.locator(".announcement").filter(has_text="Rappel")
+    expect(warning).to_contain_text("Vous avez quitté la page de l’examen plusieurs fois")
+    events = stored()
+    assert [e.type for e in events] == ["tab_hidden", "tab_visible"] * 2
+    assert all(e.client_at is not None for e in events)
+    assert all(e.duration_ms is not None and e.duration_ms >= 0
+               for e in events if e.type == "tab_visible")
+    with stack.database.session() as session:
+        flags = list(session.scalars(select(IntegrityFlag.rule).where(
+            IntegrityFlag.attempt_id == attempt_id)))
+    assert flags == ["focus_losses"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exam-integrity-warning-fr.png"), full_page=True)
+    context.close()
+    assert problems == []
