@@ -5,10 +5,12 @@ Exam Browser proofs from the page, and integrity events that warn their own stud
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 import requests
+import socketio
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -126,9 +128,49 @@ def test_safe_exam_browser_proofs_from_the_page(stack: Stack) -> None:
     assert proven.status_code == 200
 
 
-def test_integrity_events_warn_their_own_student_and_raise_flags(stack: Stack) -> None:
+class ProctorConsole:
+    """A proctor's console connection: a real ``socketio.Client`` on ``/proctor``."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self.events: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        self.sio.on("proctor:event", self._record, namespace="/proctor")
+        self.sio.connect(url, transports=["websocket"], namespaces=["/proctor"],
+                         auth={"token": token}, wait_timeout=10)
+
+    def _record(self, data: dict[str, Any]) -> None:
+        with self.changed:
+            self.events.append(data)
+            self.changed.notify_all()
+
+    def join(self, sitting_id: str) -> dict[str, Any]:
+        ack = self.sio.call("sitting:join", {"sitting_id": sitting_id}, namespace="/proctor",
+                            timeout=10)
+        assert isinstance(ack, dict)
+        return ack
+
+    def wait_flag(self, rule: str) -> dict[str, Any]:
+        with self.changed:
+            found = self.changed.wait_for(lambda: any(
+                rule in e["flags"] for e in self.events), timeout=10)
+            assert found, self.events
+            return next(e for e in self.events if rule in e["flags"])
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def test_integrity_events_warn_their_own_student_and_reach_the_sittings_proctors(
+        stack: Stack) -> None:
     seeded = seed_school(stack.database, students=2)
+    elsewhere = seed_school(stack.database, students=1)
     mine, theirs = seeded.students
+    console = ProctorConsole(stack.server.url, seeded.proctor.token)
+    stranger = ProctorConsole(stack.server.url, elsewhere.proctor.token)
+    assert console.join(seeded.sitting_id)["ok"] is True
+    assert_refused(stranger.join(seeded.sitting_id), "forbidden")
+    assert stranger.join(elsewhere.sitting_id)["ok"] is True
     with stack.database.session() as session:
         policies.set_policy(session, seeded.sitting_id, counted=["tab_hidden", "paste"],
                             thresholds={"focus_losses": 2}, now=utcnow())
@@ -165,6 +207,18 @@ def test_integrity_events_warn_their_own_student_and_raise_flags(stack: Stack) -
         assert [name for name, _ in other.events
                 if name in ("integrity:warning", "proctor:event")] == []
         assert [name for name, _ in me.events if name == "proctor:event"] == []
+    pushed = console.wait_flag("focus_losses")
+    assert (pushed["attempt_id"], pushed["student_id"], pushed["type"]) == (
+        my_attempt.attempt_id, mine.id, "tab_hidden")
+    assert [e["type"] for e in console.events][:4] == [
+        "tab_hidden", "tab_visible", "paste", "tab_hidden"]
+    assert stranger.events == []  # another school's proctor hears nothing of this sitting
+    rejoined = console.join(seeded.sitting_id)  # the snapshot a console starts from
+    flagged = {a["attempt_id"]: a for a in rejoined["attempts"]}[my_attempt.attempt_id]
+    assert [f["rule"] for f in flagged["flags"]] == ["focus_losses"]
+    assert flagged["counts"]["tab_hidden"] == 2
+    console.close()
+    stranger.close()
     with stack.database.session() as session:
         kinds = list(session.scalars(select(IntegrityEvent.type).where(
             IntegrityEvent.attempt_id == my_attempt.attempt_id).order_by(IntegrityEvent.id)))

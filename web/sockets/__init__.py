@@ -11,6 +11,8 @@ from ardoise.worker import lab_events
 from web.answering import run_sweeper_pass
 from web.sockets.exam import ExamNamespace
 from web.sockets.lab import LabNamespace
+from web.sockets.proctor import NAMESPACE as PROCTOR_NAMESPACE
+from web.sockets.proctor import ProctorNamespace
 
 
 def init_app(app: Flask, async_mode: str = "threading") -> socketio.Server:
@@ -26,6 +28,7 @@ def init_app(app: Flask, async_mode: str = "threading") -> socketio.Server:
     )
     server.register_namespace(ExamNamespace("/exam", app))
     server.register_namespace(LabNamespace(lab_events.NAMESPACE, app))
+    server.register_namespace(ProctorNamespace(PROCTOR_NAMESPACE, app))
     lab_events.bind_server(server)  # tasks run in this process emit through it
     app.extensions["ardoise.sio"] = server
     app.wsgi_app = socketio.WSGIApp(server, app.wsgi_app)  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
-from flask import Flask, g
+from flask import Flask
 from flask_babel import force_locale
 
 from ardoise.clock import iso, parse_iso, utcnow
@@ -17,13 +17,13 @@ from exam_engine.attempts import AttemptRefused
 from proctoring import access
 from proctoring import events as integrity
 from proctoring.access import AccessRefused, SebProof
-from student_records import service as records
 from student_records.models import Person
 from web import answering
-from web.auth import load_caller
 from web.exam_access import connection_facts
-from web.i18n import select_locale
 from web.messages import integrity_warning, message_for
+from web.sockets.common import authenticate
+from web.sockets.proctor import NAMESPACE as PROCTOR_NAMESPACE
+from web.sockets.proctor import sitting_room
 
 
 class ExamNamespace(socketio.Namespace):
@@ -39,26 +39,12 @@ class ExamNamespace(socketio.Namespace):
 
     # -- connection -------------------------------------------------------------------
     def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        user, device_prefix, locale = self._authenticate(environ, auth)
+        user, device_prefix, locale = authenticate(self.app, self.database, environ, auth)
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthenticated")
         facts = connection_facts(environ, self.config.trusted_proxies)
         self.save_session(sid, {"user": user, "locale": locale, "token_device": device_prefix,
                                 "joined": {}, "facts": facts})
-
-    def _authenticate(self, environ: dict[str, Any], auth: Any
-                      ) -> tuple[Person | None, str | None, str]:
-        if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-            with self.database.session() as session:
-                found = records.person_for_token(session, auth["token"])
-            if not found:
-                return None, None, "fr"
-            person, token = found
-            return person, f"token:{token.id}", person.locale
-        with self.app.request_context(environ):
-            load_caller()
-            user = g.get("user")
-            return user, None, select_locale()
 
     # -- helpers ----------------------------------------------------------------------
     def _refusal(self, sid: str, error: DomainError) -> dict[str, Any]:
@@ -169,7 +155,8 @@ class ExamNamespace(socketio.Namespace):
                           room=f"attempt:{attempt_id}")
                 self.emit("timer:sync", clock, room=f"attempt:{attempt_id}")
             if pushed is not None:
-                self.emit("proctor:event", pushed, room=f"proctor:{sitting_id}")
+                self.server.emit("proctor:event", pushed, room=sitting_room(sitting_id),
+                                 namespace=PROCTOR_NAMESPACE)
             return {"ok": True}
 
         return self._guard(sid, act)

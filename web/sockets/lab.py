@@ -12,18 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
-from flask import Flask, g
+from flask import Flask
 from flask_babel import force_locale
 
 from ardoise.errors import DomainError, Forbidden, NotFound
 from ardoise.worker.lab_events import assignment_room, student_room
 from coding_lab import assignments
 from student_records import service as records
-from student_records.models import Person
-from web.auth import load_caller
-from web.i18n import select_locale
 from web.lab_access import teaches
 from web.messages import message_for
+from web.sockets.common import authenticate
 
 
 class LabNamespace(socketio.Namespace):
@@ -37,20 +35,11 @@ class LabNamespace(socketio.Namespace):
         return super().trigger_event(event.replace(":", "_"), *args)
 
     def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        user, locale = self._authenticate(environ, auth)
+        user, _device, locale = authenticate(self.app, self.database, environ, auth)
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthenticated")
         self.save_session(sid, {"user_id": user.id, "locale": locale})
         self.enter_room(sid, student_room(user.id))
-
-    def _authenticate(self, environ: dict[str, Any], auth: Any) -> tuple[Person | None, str]:
-        if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-            with self.database.session() as session:
-                found = records.person_for_token(session, auth["token"])
-            return (found[0], found[0].locale) if found else (None, "fr")
-        with self.app.request_context(environ):
-            load_caller()
-            return g.get("user"), select_locale()
 
     def on_assignment_join(self, sid: str, data: Any) -> dict[str, Any]:
         """Follow an assignment's regrade progress: its class's teachers only."""
