@@ -1,6 +1,7 @@
 """Coding-lab grading: submissions graded per minute, end to end through Celery and the sandbox.
 
     python bench/coding_grading.py --submissions 200 --concurrency 2 [--backend process]
+        [--notebooks 10] [--only code|notebook]
 
 In one invocation, on this machine, on a fresh migrated PostgreSQL database:
 
@@ -24,8 +25,20 @@ In one invocation, on this machine, on a fresh migrated PostgreSQL database:
 Every graded submission is checked (the right program gets every point; the figures are
 worthless otherwise). Submissions per minute = submissions / wall time × 60.
 
-The notebook half of the issue's benchmark (a 20-cell notebook graded end to end) is
-measured separately; see ``docs/benchmarks.md``, "Coding-lab grading".
+4. **The notebook half**: a **20-cell nbgrader notebook** (an introduction, a locked setup
+   cell, nine answer cells each followed by its test cell: 19 code cells), handed in with
+   right answers, graded end to end through a real Celery worker on its own queue: a
+   prefork worker of ``--concurrency`` processes started by this script (``--notebook-
+   worker``), whose task calls ``coding_lab.notebooks.grade_notebook`` (the sandbox run
+   with a real IPython kernel, then the score) and pushes the score to Redis, which this
+   script waits on. The product's notebook task (``ardoise.grade_notebook``) did not
+   exist yet when this was written: this small task stands in for it and stores nothing.
+   ``--notebooks`` notebooks one after the other (the latency of one grading: queued →
+   score back), then as many queued at once (notebooks per minute); the baseline is
+   ``grade_notebook`` called in-process, one after the other. A warm-up of 2 is not
+   counted; every grading is checked to give every point.
+
+``--only code`` or ``--only notebook`` runs one half.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -49,7 +63,7 @@ import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from ardoise import migrate  # noqa: E402
-from ardoise.celery_app import configure_celery  # noqa: E402
+from ardoise.celery_app import celery, configure_celery  # noqa: E402
 from ardoise.clock import utcnow  # noqa: E402
 from ardoise.config import Config  # noqa: E402
 from ardoise.db import Database  # noqa: E402
@@ -57,7 +71,7 @@ from ardoise.worker.context import bind  # noqa: E402
 from ardoise.worker.lab import queue_grading  # noqa: E402
 from bench.exam_load_data import drop_pg_database, recreate_pg_database  # noqa: E402
 from bench.item_scoring import wait_for_quiet  # noqa: E402
-from coding_lab import assignments, exercises  # noqa: E402
+from coding_lab import assignments, exercises, notebooks  # noqa: E402
 from coding_lab.comparison import Comparison, outputs_match  # noqa: E402
 from coding_lab.exercises import ExerciseSpec, TestSpec  # noqa: E402
 from coding_lab.harness import TestCase, TestLimits, grade  # noqa: E402
@@ -69,6 +83,9 @@ from student_records import service as records  # noqa: E402
 from student_records.models import OrgKind, Role  # noqa: E402
 
 GOAL_PER_MINUTE = 600
+GOAL_NOTEBOOK_SECONDS = 3.0
+NOTEBOOK_QUEUE = "bench_notebooks"
+NOTEBOOK_DONE = "bench:notebooks:done"  # Redis list the task pushes each score to
 PG_DATABASE = "ardoise_bench_lab"  # recreated for the run, dropped after it
 # A typical beginner's exercise: read numbers, print their sum, the largest and the mean.
 SOLUTION = ("values = [int(word) for word in input().split()]\n"
@@ -204,24 +221,195 @@ def per_test_round(tests: list[TestCase], count: int, concurrency: int,
             "per_minute": round(count / wall * 60)}
 
 
-def start_worker(workdir: Path, env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
-    log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - kept for the child's life
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ardoise", "--data-dir", str(workdir), "worker", "--queues",
-         "sandbox", "--concurrency", str(concurrency)], env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)
+# -- the notebook half ------------------------------------------------------------------
+
+def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False,
+              points: int | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": not solution,
+                            "schema_version": 3, "solution": solution}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def notebook_pair() -> tuple[str, str]:
+    """A 20-cell teacher notebook (19 code cells) and a submission with right answers."""
+    cell = {"markdown": lambda source, meta: {"cell_type": "markdown", "metadata": meta,
+                                              "source": source},
+            "code": lambda source, meta: {"cell_type": "code", "metadata": meta,
+                                          "source": source, "outputs": [],
+                                          "execution_count": None}}
+    cells = [cell["markdown"]("# Fonctions\n\nComplétez chaque fonction.", _nbgrader("intro")),
+             cell["code"]("import math\n\nNOMBRES = [1, 2, 3, 4]", _nbgrader("setup"))]
+    for n in range(9):
+        cells.append(cell["code"](
+            f"def f{n}(x):\n    \"\"\"x times {n}, plus one.\"\"\"\n    ### BEGIN SOLUTION\n"
+            f"    return x * {n} + 1\n    ### END SOLUTION", _nbgrader(f"f{n}", solution=True)))
+        cells.append(cell["code"](
+            f"assert f{n}(3) == {3 * n + 1}\nprint('f{n}:', [f{n}(v) for v in NOMBRES])",
+            _nbgrader(f"test_f{n}", grade=True, points=1)))
+    notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "python3",
+                                                            "display_name": "Python 3",
+                                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    source = json.dumps(notebook)
+    handed_in = notebooks.read_notebook(
+        notebooks.student_version_bytes(notebooks.load_assignment(source)))
+    for answer in handed_in.cells:
+        if answer.cell_type == "code" and answer.source.startswith("def f"):
+            n = int(answer.source[5])
+            answer.source = f"def f{n}(x):\n    return x * {n} + 1\n"
+    return source, json.dumps(handed_in)
+
+
+@celery.task(name="bench.grade_notebook", acks_late=True)
+def grade_notebook_task(job: str, source: str, submission: str, backend: str) -> None:
+    """Stand-in for the product's notebook task: grade, then push the score to Redis."""
+    report = notebooks.grade_notebook(source, submission, backend=backend)
+    done = {"job": job, "score": report.results["score"],
+            "max_score": report.results["max_score"]}
+    redis.Redis.from_url(celery.conf.broker_url).rpush(NOTEBOOK_DONE, json.dumps(done))
+
+
+def notebook_round(source: str, submission: str, count: int, backend: str, redis_url: str,
+                   at_once: bool, timeout: float) -> dict[str, Any]:
+    """``count`` notebooks through the worker, one after the other or all queued at once."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete(NOTEBOOK_DONE)
+    latencies: list[float] = []
+
+    def finished(expected: int) -> None:
+        for _ in range(expected):
+            popped = client.blpop([NOTEBOOK_DONE], timeout=timeout)
+            if popped is None:
+                raise SystemExit(f"no notebook graded within {timeout} s")
+            done = json.loads(popped[1])
+            if done["score"] != done["max_score"] or not done["max_score"]:
+                raise SystemExit(f"the right notebook did not get every point: {done}")
+
+    started = time.perf_counter()
+    if at_once:
+        for _ in range(count):
+            grade_notebook_task.apply_async((uuid.uuid4().hex, source, submission, backend),
+                                            queue=NOTEBOOK_QUEUE)
+        finished(count)
+    else:
+        for _ in range(count):
+            queued = time.perf_counter()
+            grade_notebook_task.apply_async((uuid.uuid4().hex, source, submission, backend),
+                                            queue=NOTEBOOK_QUEUE)
+            finished(1)
+            latencies.append(time.perf_counter() - queued)
+    wall = time.perf_counter() - started
+    figures: dict[str, Any] = {"notebooks": count, "wall_s": round(wall, 2),
+                               "per_minute": round(count / wall * 60, 1)}
+    if latencies:
+        figures.update(_spread(latencies))
+    return figures
+
+
+def notebook_baseline(source: str, submission: str, count: int,
+                      backend: str) -> dict[str, Any]:
+    """``grade_notebook`` called in-process, one after the other (no Celery), after one
+    not counted (this process's first run starts its sandbox machinery)."""
+    notebooks.grade_notebook(source, submission, backend=backend)
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        report = notebooks.grade_notebook(source, submission, backend=backend)
+        latencies.append(time.perf_counter() - started)
+        if report.results["score"] != report.results["max_score"]:
+            raise SystemExit(f"the right notebook did not get every point: {report.results}")
+    return {"notebooks": count, "wall_s": round(sum(latencies), 2),
+            "per_minute": round(count / sum(latencies) * 60, 1), **_spread(latencies)}
+
+
+def _spread(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {"median_s": round(statistics.median(ordered), 2), "min_s": round(ordered[0], 2),
+            "max_s": round(ordered[-1], 2)}
+
+
+def start_notebook_worker(workdir: Path, env: dict[str, str], concurrency: int,
+                          redis_url: str) -> subprocess.Popen[bytes]:
+    """This script as a Celery worker of the notebook queue (the task is defined here)."""
+    return _started([sys.executable, str(Path(__file__).resolve()), "--notebook-worker",
+                     "--redis-url", redis_url, "--concurrency", str(concurrency)],
+                    workdir, env, "notebook-worker.log")
+
+
+def _started(argv: list[str], workdir: Path, env: dict[str, str],
+             name: str) -> subprocess.Popen[bytes]:
+    log = open(workdir / name, "wb")  # noqa: SIM115 - kept for the child's life
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     deadline = time.monotonic() + 60
-    while b"ready." not in (workdir / "worker.log").read_bytes():
+    while b"ready." not in (workdir / name).read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit((workdir / "worker.log").read_text(errors="replace"))
+            raise SystemExit((workdir / name).read_text(errors="replace"))
         time.sleep(0.1)
     return proc
+
+
+def run_notebook_worker(redis_url: str, concurrency: int) -> None:
+    configure_celery(Config(data_dir=Path(tempfile.mkdtemp(prefix="bench-nb-")),
+                            redis_url=redis_url, secret_key="bench"))
+    celery.worker_main(["worker", "-Q", NOTEBOOK_QUEUE, "-c", str(concurrency), "--loglevel",
+                        "INFO", "-P", "prefork", "--without-gossip", "--without-mingle"])
+
+
+def notebook_half(args: argparse.Namespace, workdir: Path, env: dict[str, str],
+                  backend: str) -> dict[str, Any]:
+    source, submission = notebook_pair()
+    worker = start_notebook_worker(workdir, env, args.concurrency, args.redis_url)
+    try:
+        notebook_round(source, submission, 2, backend, args.redis_url, False, args.timeout)
+        load = wait_for_quiet(args.quiet_wait)
+        figures = {
+            "load": load,
+            "one_at_a_time": notebook_round(source, submission, args.notebooks, backend,
+                                            args.redis_url, False, args.timeout),
+            "all_at_once": notebook_round(source, submission, args.notebooks, backend,
+                                          args.redis_url, True, args.timeout),
+            "in_process": notebook_baseline(source, submission, args.notebooks, backend),
+        }
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    return figures
+
+
+def print_notebook_figures(figures: dict[str, Any], args: argparse.Namespace,
+                           backend: str) -> None:
+    print(f"\nA 20-cell notebook (19 code cells), {args.notebooks} per round, worker of "
+          f"{args.concurrency} processes, sandbox backend {backend}; background load before: "
+          f"{figures['load']} % of a core\n")
+    print("| path | notebooks | median s | min s | max s | notebooks/min |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows = {"one_at_a_time": "Celery worker + sandbox, one after the other",
+            "all_at_once": "Celery worker + sandbox, all queued at once",
+            "in_process": "baseline: grade_notebook in-process, one after the other"}
+    for key, name in rows.items():
+        value = figures[key]
+        print(f"| {name} | {value['notebooks']} | {value.get('median_s', '')} | "
+              f"{value.get('min_s', '')} | {value.get('max_s', '')} | {value['per_minute']} |")
+    print(f"\ngoal: one 20-cell notebook graded in under {GOAL_NOTEBOOK_SECONDS} s")
+
+
+def start_worker(workdir: Path, env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
+    return _started([sys.executable, "-m", "ardoise", "--data-dir", str(workdir), "worker",
+                     "--queues", "sandbox", "--concurrency", str(concurrency)],
+                    workdir, env, "worker.log")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=300)
     parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--notebooks", type=int, default=10,
+                        help="20-cell notebooks per round of the notebook half")
+    parser.add_argument("--only", choices=("code", "notebook"),
+                        help="run one half of the benchmark")
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2,
                         help="worker processes, and callers of the baselines")
     parser.add_argument("--backend", choices=("auto", "process", "docker"), default="auto",
@@ -232,18 +420,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="wait up to this many seconds for other work to calm down")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--notebook-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.notebook_worker:  # the notebook half's worker, started by the benchmark
+        run_notebook_worker(args.redis_url, args.concurrency)
+        return
 
-    url = recreate_pg_database(args.pg_admin, PG_DATABASE)
-    migrate.upgrade(url)
     redis.Redis.from_url(args.redis_url).flushdb()
     workdir = Path(tempfile.mkdtemp(prefix="bench-lab-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARDOISE_")}
-    env.update({"ARDOISE_DATABASE_URL": url, "ARDOISE_REDIS_URL": args.redis_url,
-                "ARDOISE_DATA_DIR": str(workdir), "ARDOISE_SECRET_KEY": "bench",
-                "ARDOISE_SANDBOX_BACKEND": args.backend})
+    env.update({"ARDOISE_REDIS_URL": args.redis_url, "ARDOISE_DATA_DIR": str(workdir),
+                "ARDOISE_SECRET_KEY": "bench", "ARDOISE_SANDBOX_BACKEND": args.backend})
     backend = get_backend(args.backend).name  # what "auto" is on this machine
     os.environ.update({"ARDOISE_REDIS_URL": args.redis_url})  # lab_events publishes there
+    results: dict[str, Any] = {"backend": backend}
+    if args.only != "notebook":
+        results["code"] = code_half(args, workdir, env, backend)
+        print_code_figures(results["code"], args, backend)
+    if args.only != "code":
+        configure_celery(Config(data_dir=workdir, redis_url=args.redis_url,
+                                secret_key="bench"))
+        results["notebook"] = notebook_half(args, workdir, env, backend)
+        print_notebook_figures(results["notebook"], args, backend)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def code_half(args: argparse.Namespace, workdir: Path, env: dict[str, str],
+              backend: str) -> dict[str, Any]:
+    url = recreate_pg_database(args.pg_admin, PG_DATABASE)
+    migrate.upgrade(url)
+    env = {**env, "ARDOISE_DATABASE_URL": url}
     database = Database(url)
     bind(database)
     configure_celery(Config(data_dir=workdir, database_url=url, redis_url=args.redis_url,
@@ -254,7 +461,8 @@ def main(argv: list[str] | None = None) -> None:
         worker = start_worker(workdir, env, args.concurrency)
         celery_round(database, assignment_id, students, 2 * args.concurrency, args.timeout)
         load = wait_for_quiet(args.quiet_wait)
-        figures = {
+        return {
+            "load": load,
             "celery": celery_round(database, assignment_id, students, args.submissions,
                                    args.timeout),
             "harness_in_process": harness_round(tests, args.submissions, args.concurrency,
@@ -269,22 +477,23 @@ def main(argv: list[str] | None = None) -> None:
         database.dispose()
         drop_pg_database(args.pg_admin, PG_DATABASE)
 
+
+def print_code_figures(figures: dict[str, Any], args: argparse.Namespace,
+                       backend: str) -> None:
     print(f"\n{args.submissions} submissions of a 10-test Python exercise, "
           f"{args.concurrency} at once, sandbox backend {backend}; background load before: "
-          f"{load} % of a core\n")
+          f"{figures['load']} % of a core\n")
     print("| path | submissions | wall s | submissions/min |")
     print("|---|---:|---:|---:|")
     names = {"celery": "Celery worker + sandbox, end to end (stored, pushed)",
              "harness_in_process": "baseline: harness in-process, no Celery",
              "run_per_test": "baseline: one sandbox run per test"}
-    for key, value in figures.items():
-        print(f"| {names[key]} | {value['submissions']} | {value['wall_s']} | "
+    for key, name in names.items():
+        value = figures[key]
+        print(f"| {name} | {value['submissions']} | {value['wall_s']} | "
               f"{value['per_minute']} |")
     print(f"\nmedian submit→graded (Celery; all queued at once, so mostly the wait in the "
           f"queue): {figures['celery']['latency_median_s']} s; goal: {GOAL_PER_MINUTE}/min")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"load": load, "backend": backend, **figures},
-                                              indent=2))
 
 
 if __name__ == "__main__":
