@@ -26,6 +26,11 @@ MESSAGES = {
     "seb_mismatch": lazy_gettext("Safe Exam Browser is not set up for this exam (its keys do "
                                  "not match). Ask your proctor."),
     "integrity_event_invalid": lazy_gettext("Unknown integrity event."),
+    "seb_settings_invalid": lazy_gettext("This is not a Safe Exam Browser settings file, or it "
+                                         "is damaged."),
+    "seb_settings_encrypted": lazy_gettext("This settings file is encrypted: save it again in "
+                                           "Safe Exam Browser without a password or "
+                                           "certificate, then upload it."),
     "integrity_policy_invalid": lazy_gettext("The integrity policy is incomplete or wrong "
                                              "(field: %(field)s)."),
     "access_rules_invalid": lazy_gettext("The access rules are incomplete or wrong (field: "
@@ -194,6 +199,12 @@ MESSAGES = {
 FIELD_NAMES = {
     "title": lazy_gettext("title"),
     "notebook": lazy_gettext("notebook"),
+    "ip_ranges": lazy_gettext("exam room networks"),
+    "config_keys": lazy_gettext("Config Keys"),
+    "browser_exam_keys": lazy_gettext("Browser Exam Keys"),
+    "counted": lazy_gettext("events kept"),
+    "thresholds": lazy_gettext("flags"),
+    "retention_days": lazy_gettext("days kept"),
     "cell_timeout": lazy_gettext("time limit per cell"),
     "stem": lazy_gettext("question text"),
     "options": lazy_gettext("choices"),

@@ -5,6 +5,7 @@ from web.teacher import (  # noqa: F401 - their routes join ``bp``
     browse,
     edit,
     imports,
+    integrity,
     lab,
     lab_notebooks,
     pools,
