@@ -246,3 +246,14 @@ def seen_from(session: Session, attempt: Attempt, address: str | None,
         return None
     return record_event(session, attempt, "ip_change", now=now, source="server",
                         detail={"from": before, "to": address})
+
+
+def flags_by_attempt(session: Session, sitting_id: str) -> dict[str, list[str]]:
+    """Each attempt's raised rules, in the order they were raised (the proctor's view)."""
+    found: dict[str, list[str]] = {}
+    for attempt_id, rule in session.execute(
+            select(IntegrityFlag.attempt_id, IntegrityFlag.rule).where(
+                IntegrityFlag.sitting_id == sitting_id).order_by(IntegrityFlag.raised_at,
+                                                                IntegrityFlag.id)).all():
+        found.setdefault(attempt_id, []).append(rule)
+    return found

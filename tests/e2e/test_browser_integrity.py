@@ -1,6 +1,7 @@
 """The exam page's integrity events in Chromium, on the live stack: a student leaves the exam
 tab twice, the events are stored with the time away, the policy's threshold raises a flag,
-and the student reads the calm warning in French.
+the student reads the calm warning in French, and the proctor's console, open in a second
+browser context, shows the flag live with that student moved to the top.
 
 Headless Chromium keeps every tab visible (bringing another tab to the front or minimising
 the window changes nothing), so leaving the tab is what the browser tells the page when it
@@ -41,7 +42,7 @@ def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
         stack: Stack, browser: Browser) -> None:
     prefix = unique_prefix()
     with stack.database.session() as session:
-        world = make_school(session, prefix, students=1)
+        world = make_school(session, prefix, students=2)
         now = utcnow()
         sitting = sittings.schedule_sitting(
             session, world.exam, title=f"{prefix}Intégrité", opens_at=now - timedelta(minutes=1),
@@ -50,8 +51,21 @@ def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
             author_id=world.teacher.id)
         policies.set_policy(session, sitting.id, counted=["tab_hidden"],
                             thresholds={"focus_losses": 2}, now=now)
-        sitting_id, username = sitting.id, world.students[0].username
+        sitting_id, username = sitting.id, world.students[1].username
+        proctor = world.proctor.username
 
+
+    console_context = browser.new_context(locale="fr-CA",
+                                          viewport={"width": 1280, "height": 900})
+    console = console_context.new_page()
+    console.goto(stack.server.url + "/login")
+    console.fill("#username", proctor)
+    console.fill("#password", PASSWORD)
+    console.click("form.stack button[type=submit]")
+    console.goto(f"{stack.server.url}/teacher/sittings/{sitting_id}")
+    rows = console.locator("#progress tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_attribute("data-flags", "0")
 
     context = browser.new_context(locale="fr-CA", viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -96,5 +110,14 @@ def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
     assert flags == ["focus_losses"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "exam-integrity-warning-fr.png"), full_page=True)
+
+    # The proctor's console: the flag, live, and the student moved to the top.
+    flagged = console.locator("#progress tbody tr.flagged")
+    expect(flagged).to_have_count(1, timeout=15_000)
+    expect(rows.first).to_have_attribute("data-attempt-id", attempt_id)
+    expect(rows.first.locator(".badge.flag")).to_have_text("A quitté la page")
+    expect(rows.first.locator("th")).to_have_text(username)
+    console.screenshot(path=str(ARTIFACTS / "proctor-console-flag-fr.png"), full_page=True)
     context.close()
+    console_context.close()
     assert problems == []

@@ -187,7 +187,10 @@ def openapi_document() -> dict[str, Any]:
                     "last_saved_at": {"type": ["string", "null"]},
                     "deadline": {"type": ["string", "null"]},
                     "score": {"type": ["number", "null"]},
-                    "max_score": {"type": ["number", "null"]}}}},
+                    "max_score": {"type": ["number", "null"]},
+                    "flags": {"type": "array", "items": {"type": "string"},
+                              "description": "integrity rules raised, in order; flagged "
+                                             "students come first"}}}},
             },
         },
         **_item_type_schemas(),

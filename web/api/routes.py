@@ -14,6 +14,7 @@ from exam_engine.answer_log import log_entries
 from exam_engine.attempts import AttemptRefused
 from exam_engine.chain import genesis
 from exam_engine.models import Attempt, AttemptState, Sitting
+from proctoring import events as integrity
 from student_records import service as records
 from student_records.models import Person, Role
 from web import answering, supervision
@@ -161,13 +162,17 @@ def progress(sitting_id: str) -> ResponseReturnValue:
         sitting = sittings.get_sitting(db, sitting_id)
         if not may_staff(db, _user(), sitting.organisation_id, SUPERVISING):
             raise AttemptRefused("forbidden")
-        rows = [
+        flags = integrity.flags_by_attempt(db, sitting.id)
+        rows: list[dict[str, Any]] = [
             {"person_id": r.person_id, "username": r.username, "name": r.name,
              "attempt_id": r.attempt_id, "state": r.state, "answered": r.answered,
              "total": r.total, "last_saved_at": iso(r.last_saved_at),
-             "deadline": iso(r.deadline), "score": r.score, "max_score": r.max_score}
+             "deadline": iso(r.deadline), "score": r.score, "max_score": r.max_score,
+             "flags": flags.get(r.attempt_id or "", [])}
             for r in sittings.progress(db, sitting)
         ]
+        # Flagged students first (most flags first), otherwise in the sitting's order.
+        rows.sort(key=lambda row: -len(row["flags"]))
     return jsonify({"sitting_id": sitting_id, "server_now": iso(utcnow()), "candidates": rows})
 
 

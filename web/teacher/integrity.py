@@ -50,6 +50,20 @@ RULE_LABELS = {
     "time_anomalies": lazy_gettext("Clock anomalies"),
     "key_mismatches": lazy_gettext("Safe Exam Browser key mismatches"),
 }
+#: The rules' short names, for the proctor's flag badges.
+FLAG_BADGES = {
+    "focus_losses": lazy_gettext("Left the page"),
+    "away_seconds": lazy_gettext("Long absence"),
+    "copy_paste": lazy_gettext("Copy/paste"),
+    "fullscreen_exits": lazy_gettext("Left full screen"),
+    "print_attempts": lazy_gettext("Printing"),
+    "reloads": lazy_gettext("Reloads"),
+    "network_drops": lazy_gettext("Network losses"),
+    "ip_changes": lazy_gettext("Address changes"),
+    "new_devices": lazy_gettext("Second devices"),
+    "time_anomalies": lazy_gettext("Clock anomalies"),
+    "key_mismatches": lazy_gettext("SEB keys"),
+}
 #: Client events a teacher may count (their companions are counted with them).
 COUNTABLE = [e for e in CLIENT_EVENTS if e in EVENT_LABELS]
 MAX_SEB_UPLOAD = seb.MAX_SETTINGS_BYTES

@@ -365,6 +365,13 @@ def sitting_new() -> ResponseReturnValue:
         ), 422 if request.method == "POST" else 200
 
 
+def flag_labels() -> dict[str, str]:
+    """Short names of the integrity rules, for the proctor's flag badges."""
+    from web.teacher.integrity import FLAG_BADGES  # beside the settings page's names
+
+    return {rule: str(label) for rule, label in FLAG_BADGES.items()}
+
+
 @bp.get("/sittings/<sitting_id>")
 @role_required(Role.TEACHER, Role.PROCTOR)
 def sitting_watch(sitting_id: str) -> ResponseReturnValue:
@@ -380,6 +387,7 @@ def sitting_watch(sitting_id: str) -> ResponseReturnValue:
         sandbox_backlog = grading.sandbox_backlog(db, sitting.id)
     return render_template(
         "teacher/watch.html", sitting=sitting, rows=rows, may_release=may_release,
+        flag_labels=flag_labels(),
         prepared=prepared, sandbox_backlog=sandbox_backlog,
         histogram=charts.score_histogram(percentages), graded=len(percentages),
         questions=questions,

@@ -1,7 +1,11 @@
 // The proctor's live view of a sitting: poll the progress endpoint every five
 // seconds and update the table rows in place (a rebuilt row would steal the
 // keyboard focus from a proctor about to press Pause), with Pause / Resume /
-// +5 min buttons that call the REST API. No library: this page must stay light.
+// +5 min buttons that call the REST API. Integrity flags show as badges and put
+// their student at the top; the sitting's `proctor:event`s (Socket.IO `/proctor`)
+// refresh the table at once rather than at the next poll.
+
+import { io } from "socket.io-client";
 
 const POLL_MS = 5000;
 const MAX_POLL_MS = 30000;
@@ -107,7 +111,7 @@ class ProgressTable {
     const tr = document.createElement("tr");
     tr.dataset.personId = key;
     const cells = {};
-    for (const name of ["username", "name", "state", "progress", "last_saved", "deadline", "actions"]) {
+    for (const name of ["username", "name", "state", "flags", "progress", "last_saved", "deadline", "actions"]) {
       const cell = document.createElement(name === "username" ? "th" : "td");
       if (name === "username") cell.scope = "row";
       cell.className = `col-${name}`;
@@ -144,6 +148,19 @@ class ProgressTable {
     cells.username.textContent = candidate.username ?? "";
     cells.name.textContent = candidate.name ?? "";
     cells.state.textContent = this.stateLabel(state);
+    const flags = Array.isArray(candidate.flags) ? candidate.flags : [];
+    row.tr.dataset.flags = String(flags.length);
+    row.tr.classList.toggle("flagged", flags.length > 0);
+    const shown = [...cells.flags.children].map((badge) => badge.dataset.rule).join(",");
+    if (shown !== flags.join(",")) {
+      cells.flags.replaceChildren(...flags.map((rule) => {
+        const badge = document.createElement("span");
+        badge.className = `badge flag flag-${rule}`;
+        badge.dataset.rule = rule;
+        badge.textContent = this.table.getAttribute(`data-flag-${rule}`) || rule;
+        return badge;
+      }));
+    }
     const total = Number(candidate.total) || 0;
     const answered = Math.min(Number(candidate.answered) || 0, total);
     row.bar.max = Math.max(total, 1);
@@ -203,10 +220,24 @@ class ProgressTable {
   }
 }
 
+function follow(table, progress) {
+  const sittingId = table.dataset.sittingId;
+  if (!sittingId) return;
+  const socket = io("/proctor", { transports: ["websocket", "polling"], reconnectionDelayMax: 10000 });
+  socket.on("connect", () => socket.emit("sitting:join", { sitting_id: sittingId }));
+  let pending = null;
+  socket.on("proctor:event", () => {
+    // A burst of events is one refresh.
+    if (pending === null) pending = window.setTimeout(() => { pending = null; progress.poll(); }, 200);
+  });
+}
+
 function main() {
   const table = document.getElementById("progress");
   if (!table || !table.dataset.progressUrl) return;
-  new ProgressTable(table).poll();
+  const progress = new ProgressTable(table);
+  progress.poll();
+  follow(table, progress);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
