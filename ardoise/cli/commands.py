@@ -13,6 +13,7 @@ from ardoise.cli.demo import DEMO_PASSWORD, seed_demo
 from ardoise.cli.items import items_group
 from ardoise.cli.lab import lab_group
 from ardoise.cli.options import config_of, data_dir_option
+from ardoise.cli.proctoring import proctoring_group
 from ardoise.cli.sandbox import sandbox_group
 from ardoise.cli.seb import seb_group
 from ardoise.cli.server import run_server
@@ -179,3 +180,4 @@ cli.add_command(sandbox_group)
 cli.add_command(items_group)
 cli.add_command(lab_group)
 cli.add_command(seb_group)
+cli.add_command(proctoring_group)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import socketio
 from flask import Flask
 
+from ardoise.clock import utcnow
 from ardoise.worker import lab_events
+from proctoring import retention
 from web.answering import run_sweeper_pass
 from web.sockets.exam import ExamNamespace
 from web.sockets.lab import LabNamespace
@@ -45,6 +48,19 @@ def emit_to_sitting(app: Flask, sitting_id: str, event: str, data: dict[str, Any
     server.emit(event, data, room=f"sitting:{sitting_id}", namespace="/exam")
 
 
+#: How often a web node purges integrity detail past its retention period.
+PURGE_EVERY_SECONDS = 3600.0
+
+
+def purge_integrity_detail(app: Flask) -> dict[str, int]:
+    """Purge every sitting past its integrity retention period (``proctoring.retention``)."""
+    with app.extensions["ardoise.db"].session() as session:
+        purged = retention.purge_expired(session, utcnow())
+    if purged:
+        app.logger.info("integrity detail purged: %s", purged)
+    return purged
+
+
 def start_sweeper(app: Flask) -> None:
     """Submit expired attempts every few seconds, for as long as the server runs.
 
@@ -57,9 +73,13 @@ def start_sweeper(app: Flask) -> None:
         emit_to_attempt(app, attempt_id, "attempt:closed", {"reason": "deadline"})
 
     def loop() -> None:
+        last_purge = 0.0
         while True:
             try:
                 run_sweeper_pass(app, notify)
+                if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
+                    last_purge = time.monotonic()
+                    purge_integrity_detail(app)
             except Exception:  # the loop must outlive a database hiccup
                 app.logger.exception("sweeper pass failed")
             server.sleep(interval)
