@@ -26,6 +26,12 @@ MESSAGES = {
     "seb_mismatch": lazy_gettext("Safe Exam Browser is not set up for this exam (its keys do "
                                  "not match). Ask your proctor."),
     "integrity_event_invalid": lazy_gettext("Unknown integrity event."),
+    "review_invalid": lazy_gettext("Choose a review and, for suspicious or violation, say what "
+                                   "you saw (field: %(field)s)."),
+    "review_first_missing": lazy_gettext("A second review comes after a first one."),
+    "review_same_person": lazy_gettext("The second review is by another person than the "
+                                       "first."),
+    "note_invalid": lazy_gettext("A note holds 1 to 2,000 characters."),
     "seb_settings_invalid": lazy_gettext("This is not a Safe Exam Browser settings file, or it "
                                          "is damaged."),
     "seb_settings_encrypted": lazy_gettext("This settings file is encrypted: save it again in "
@@ -203,6 +209,7 @@ FIELD_NAMES = {
     "config_keys": lazy_gettext("Config Keys"),
     "browser_exam_keys": lazy_gettext("Browser Exam Keys"),
     "counted": lazy_gettext("events kept"),
+    "status": lazy_gettext("review"),
     "thresholds": lazy_gettext("flags"),
     "retention_days": lazy_gettext("days kept"),
     "cell_timeout": lazy_gettext("time limit per cell"),

@@ -201,3 +201,62 @@ def test_retention_purges_the_detail_and_keeps_the_review(database: Database,
         assert reviews[world["other"]].status == "not_reviewed"
         assert all(r.purged_at == later for r in reviews.values())
         assert retention.purge_expired(session, later + timedelta(days=1)) == {}
+
+
+def test_a_review_a_second_review_and_the_report(database: Database,
+                                                  world: dict[str, Any]) -> None:
+    from ardoise.errors import Conflict
+    from proctoring import reviews
+    from student_records import service as records
+    from student_records.models import Person
+
+    t0 = world["now"]
+    with database.session() as session:
+        policy(session, world, counted=["tab_hidden"], thresholds={"away_seconds": 10})
+        attempt = session.get(Attempt, world["attempt"])
+        assert attempt is not None
+        events.seen_from(session, attempt, "10.0.0.5", t0)
+        record(session, world["attempt"], "tab_hidden", t0 + timedelta(seconds=1))
+        record(session, world["attempt"], "tab_visible", t0 + timedelta(seconds=31))
+        events.seen_from(session, attempt, "192.0.2.7", t0 + timedelta(seconds=40))
+        record(session, world["attempt"], "new_device", t0 + timedelta(seconds=50),
+               source="server", detail={"device": "phone-1"})
+        teacher = session.get(Person, world["teacher"])
+        assert teacher is not None
+        records.audit(session, teacher, "pause", "attempt", world["attempt"], None)
+        records.audit(session, teacher, "note", "attempt", world["attempt"], None,
+                      text="Student said the phone was a calculator.")
+        found = reviews.report(session, attempt)
+        assert [e.type for e in found.events] == ["tab_hidden", "tab_visible", "ip_change",
+                                                  "new_device"]
+        assert found.flags == ["away_seconds"] and found.longest_away_ms == 30_000
+        assert found.addresses == ["10.0.0.5", "192.0.2.7"] and found.devices == ["phone-1"]
+        assert [a["action"] for a in found.actions] == ["pause", "note"]
+        assert found.actions[1]["detail"]["text"].startswith("Student said")
+        assert found.review.status == "not_reviewed" and not found.purged
+
+        with pytest.raises(Invalid):
+            reviews.record_review(session, attempt, teacher, "violation", "", t0)
+        with pytest.raises(Conflict) as early:
+            reviews.record_review(session, attempt, teacher, "no_issue", "", t0, second=True)
+        assert early.value.code == "review_first_missing"
+        first = reviews.record_review(session, attempt, teacher, "suspicious",
+                                      "Away 30 s right after question 3.", t0)
+        assert (first.status, first.reviewed_by) == ("suspicious", teacher.id)
+        with pytest.raises(Conflict) as same:
+            reviews.record_review(session, attempt, teacher, "no_issue", "", t0, second=True)
+        assert same.value.code == "review_same_person"
+        proctor = session.scalar(select(Person).where(Person.username.like("%proctor%")))
+        assert proctor is not None
+        second = reviews.record_review(session, attempt, proctor, "no_issue",
+                                       "Checked with the room proctor.", t0, second=True)
+        assert (second.second_status, second.status) == ("no_issue", "suspicious")
+
+        sitting = session.get(Sitting, world["sitting"])
+        assert sitting is not None
+        lines = reviews.sitting_csv(session, sitting).splitlines()
+        assert lines[0].startswith("username,name,attempt_id,state,flags")
+        mine = next(line for line in lines if world["attempt"] in line)
+        assert ",away_seconds," in mine and ",suspicious,Away 30 s" in mine
+        assert ",no_issue,Checked with the room proctor.,no" in mine
+        assert len(lines) == 3  # both students' attempts

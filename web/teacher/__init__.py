@@ -9,6 +9,7 @@ from web.teacher import (  # noqa: F401 - their routes join ``bp``
     lab,
     lab_notebooks,
     pools,
+    reviews,
 )
 from web.teacher.views import bp
 
