@@ -52,7 +52,8 @@ def test_a_teacher_reads_reviews_and_exports_a_proctor_notes(
     assert listing.index(flagged_id) < listing.index(calm_id)  # flagged first
     report = client.get(f"/teacher/attempts/{flagged_id}/integrity")
     page = text_of(report)
-    assert "10.0.0.5 → 192.0.2.7" in page and "tab_hidden" in page and "Absence prolongée" in page
+    assert "10.0.0.5 → 192.0.2.7" in page and "Onglet de l’examen quitté" in page
+    assert "Absence prolongée" in page and "(absent 25 s)" in page
     assert 'id="review-form-first"' not in page  # proctors note, teachers review
     noted = client.post(f"/teacher/attempts/{flagged_id}/note", data={
         "csrf_token": csrf(report.get_data(as_text=True)),

@@ -50,6 +50,23 @@ RULE_LABELS = {
     "time_anomalies": lazy_gettext("Clock anomalies"),
     "key_mismatches": lazy_gettext("Safe Exam Browser key mismatches"),
 }
+#: Every event's name in a report's timeline.
+EVENT_NAMES = {
+    "tab_hidden": lazy_gettext("Left the exam tab"), "tab_visible": lazy_gettext("Came back"),
+    "window_blur": lazy_gettext("Left the window"),
+    "window_focus": lazy_gettext("Back in the window"),
+    "fullscreen_exit": lazy_gettext("Left full screen"), "copy": lazy_gettext("Copy"),
+    "paste": lazy_gettext("Paste"), "cut": lazy_gettext("Cut"),
+    "context_menu": lazy_gettext("Context menu"), "print": lazy_gettext("Printing"),
+    "reload": lazy_gettext("Reloading the page"), "network_down": lazy_gettext("Network lost"),
+    "network_up": lazy_gettext("Network back"), "ip_change": lazy_gettext("Address changed"),
+    "new_device": lazy_gettext("Another device refused"),
+    "new_session": lazy_gettext("New session"), "clock_skew": lazy_gettext("Clock anomaly"),
+    "key_mismatch": lazy_gettext("Safe Exam Browser keys did not match"),
+    "pause": lazy_gettext("Paused"), "resume": lazy_gettext("Resumed"),
+    "extend": lazy_gettext("Time extended"), "unlock": lazy_gettext("Device unlocked"),
+    "note": lazy_gettext("Note"),
+}
 #: The rules' short names, for the proctor's flag badges.
 FLAG_BADGES = {
     "focus_losses": lazy_gettext("Left the page"),

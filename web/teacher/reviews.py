@@ -27,7 +27,7 @@ from student_records.models import Person, Role
 from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
 from web.context import unit_of_work
 from web.messages import message_for
-from web.teacher.integrity import FLAG_BADGES
+from web.teacher.integrity import EVENT_NAMES, FLAG_BADGES
 from web.teacher.views import bp
 
 STATUS_LABELS = {
@@ -51,7 +51,18 @@ def _attempt(db: Any, attempt_id: str, roles: tuple[Role, ...]) -> tuple[Attempt
 
 def _helpers() -> dict[str, Any]:
     return {"status_label": lambda s: STATUS_LABELS.get(s, s),
-            "flag_label": lambda r: FLAG_BADGES.get(r, r), "statuses": reviews.STATUSES[1:]}
+            "flag_label": lambda r: FLAG_BADGES.get(r, r),
+            "event_name": lambda e: EVENT_NAMES.get(e, e), "statuses": reviews.STATUSES[1:]}
+
+
+def timeline(found: reviews.IntegrityReport) -> list[dict[str, Any]]:
+    """Events and staff actions in one list, oldest first."""
+    entries = [{"at": e.server_at, "kind": e.type, "severity": e.severity, "by": "",
+                "duration_ms": e.duration_ms, "detail": dict(e.detail or {})}
+               for e in found.events]
+    entries += [{"at": a["at"], "kind": a["action"], "severity": "staff", "by": a["by"],
+                 "duration_ms": None, "detail": a["detail"]} for a in found.actions]
+    return sorted(entries, key=lambda entry: entry["at"])
 
 
 @bp.get("/sittings/<sitting_id>/reviews")
@@ -95,6 +106,7 @@ def _report_page(attempt_id: str, status: int = 200,
             [i for i in (found.review.reviewed_by, found.review.second_by) if i])))}
         return render_template(
             "teacher/integrity_report.html", sitting=sitting, report=found, people=people,
+            timeline=timeline(found),
             may_review=sitting.organisation_id in staff_orgs(db, g.user, AUTHORING),
             form=form or {}, **_helpers()), status
 
