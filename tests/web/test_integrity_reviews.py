@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
 from ardoise.clock import utcnow
 from ardoise.db import Database
@@ -88,6 +89,12 @@ def test_a_teacher_reads_reviews_and_exports_a_proctor_notes(
     assert by_attempt[flagged_id]["flags"] == "away_seconds"
     assert by_attempt[flagged_id]["longest_away_seconds"] == "25"
     assert by_attempt[calm_id]["review"] == "not_reviewed"
+    pdf = client.get(f"/teacher/attempts/{flagged_id}/integrity.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Rapport d’intégrité" in text and "Onglet de l’examen quitté" in text
+    assert "10.0.0.5 -> 192.0.2.7" in text and "Suspect" in text
+    assert "Absent 25 s; parler à l’élève." in text and "L’élève dit avoir eu un malaise." in text
 
 
 def test_another_school_sees_no_report(auth: Auth, client: FlaskClient, app_db: Database,

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -28,6 +28,7 @@ from web.access import AUTHORING, SUPERVISING, role_required, staff_orgs
 from web.context import unit_of_work
 from web.messages import message_for
 from web.teacher.integrity import EVENT_NAMES, FLAG_BADGES
+from web.teacher.review_pdf import report_pdf
 from web.teacher.views import bp
 
 STATUS_LABELS = {
@@ -155,3 +156,26 @@ def attempt_note(attempt_id: str) -> ResponseReturnValue:
         return _report_page(attempt_id, 422, {"note_text": text})
     flash(_("Note added."), "success")
     return redirect(url_for("teacher.attempt_integrity", attempt_id=attempt_id))
+
+
+@bp.get("/attempts/<attempt_id>/integrity.pdf")
+@role_required(Role.TEACHER, Role.PROCTOR)
+def attempt_integrity_pdf(attempt_id: str) -> ResponseReturnValue:
+    """The student's integrity report as a PDF (audited: it leaves the system)."""
+    with unit_of_work() as db:
+        attempt, sitting = _attempt(db, attempt_id, SUPERVISING)
+        found = reviews.report(db, attempt)
+
+        def label(key: str) -> str:
+            kind, _sep, name = key.partition(":")
+            return str((FLAG_BADGES if kind == "flag" else EVENT_NAMES).get(name, name))
+
+        data = report_pdf(found, sitting.title, timeline(found), label,
+                          lambda s: str(STATUS_LABELS.get(s, s)),
+                          lambda moment: format_datetime(moment, "medium"))
+        records.audit(db, g.user, "export_integrity", "attempt", attempt.id,
+                      sitting.organisation_id)
+        name = found.student.username
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="integrity-{name}.pdf"'
+    return response
