@@ -6,6 +6,7 @@ Exam Browser proofs from the page, and integrity events that warn their own stud
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from ardoise.clock import utcnow
+from ardoise.clock import iso, utcnow
 from proctoring import access, policies, seb
 from proctoring.models import IntegrityEvent, IntegrityFlag
 from tests.e2e.conftest import Stack
@@ -21,6 +22,7 @@ from tests.e2e.helpers import (
     Api,
     ExamClient,
     assert_refused,
+    attempt_row,
     login_cookie,
     response_for,
     seed_school,
@@ -229,3 +231,36 @@ def test_integrity_events_warn_their_own_student_and_reach_the_sittings_proctors
         flags = list(session.scalars(select(IntegrityFlag.rule).where(
             IntegrityFlag.attempt_id == my_attempt.attempt_id)))
         assert flags == ["focus_losses"]
+
+
+def test_a_pause_keeps_the_time_left_and_an_extension_reaches_the_page(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=1)
+    student = seeded.students[0]
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
+    attempt_id = started.attempt_id
+    proctor = Api(stack.server.url, seeded.proctor.token)
+    cookie = login_cookie(stack.server.url, student.username)
+    with ExamClient(stack.server.url, cookie=cookie) as page:
+        assert page.join(attempt_id, device_id="tab")["ok"] is True
+        assert proctor.post(f"/api/v1/attempts/{attempt_id}/pause").status_code == 200
+        paused_sync = page.wait_for("timer:sync", lambda d: d.get("paused") is True)
+        paused = attempt_row(stack.database, attempt_id)
+        assert paused.paused_at is not None
+        left_at_pause = paused.deadline - paused.paused_at
+        assert paused_sync["remaining_ms"] == round(left_at_pause.total_seconds() * 1000)
+
+        mark = len(page.events)
+        assert proctor.post(f"/api/v1/attempts/{attempt_id}/resume").status_code == 200
+        resumed_sync = page.wait_for("timer:sync", lambda d: d.get("paused") is False,
+                                     after=mark)
+        resumed = attempt_row(stack.database, attempt_id)
+        # The clock stopped for exactly as long as the pause: the time left is the same.
+        assert resumed.deadline == paused.deadline + timedelta(seconds=resumed.paused_seconds)
+        assert resumed_sync["deadline"] == iso(resumed.deadline)
+
+        mark = len(page.events)
+        extended = proctor.post(f"/api/v1/attempts/{attempt_id}/extend", {"minutes": 7})
+        assert extended.status_code == 200, extended.text
+        extended_sync = page.wait_for("timer:sync", after=mark)
+        assert extended_sync["deadline"] == iso(resumed.deadline + timedelta(minutes=7))
+    proctor.close()
