@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,9 @@ from web.context import unit_of_work
 from web.sockets import emit_to_sitting
 
 MAX_ANNOUNCEMENT = 500
+#: An extension: at most this many minutes, or this percentage of the time limit.
+MAX_MINUTES = 360
+MAX_PERCENT = 300
 
 
 def announce(user: Person, sitting_id: str, text: str) -> dict[str, Any]:
@@ -46,3 +50,16 @@ def release(user: Person, sitting_id: str) -> str | None:
         records.audit(db, user, "release_results", "sitting", sitting.id,
                       sitting.organisation_id)
         return iso(sitting.released_at)
+
+
+def extension_seconds(body: dict[str, Any], time_limit_seconds: int | None) -> int:
+    """``{"minutes": n}`` or ``{"percent": p}`` (of the time limit) as seconds."""
+    minutes, percent = body.get("minutes"), body.get("percent")
+    if isinstance(minutes, int) and not isinstance(minutes, bool) and percent is None:
+        if minutes == 0 or abs(minutes) > MAX_MINUTES:
+            raise Invalid("extension_invalid")
+        return minutes * 60
+    if isinstance(percent, int | float) and not isinstance(percent, bool) and minutes is None \
+            and math.isfinite(percent) and 0 < percent <= MAX_PERCENT and time_limit_seconds:
+        return max(1, round(time_limit_seconds * percent / 100))
+    raise Invalid("extension_invalid")

@@ -264,3 +264,54 @@ def test_a_pause_keeps_the_time_left_and_an_extension_reaches_the_page(stack: St
         extended_sync = page.wait_for("timer:sync", after=mark)
         assert extended_sync["deadline"] == iso(resumed.deadline + timedelta(minutes=7))
     proctor.close()
+
+
+def test_a_proctor_extends_everyone_messages_one_and_ends_one(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=2)  # a sitting with a 60-minute limit
+    first, second = seeded.students
+    one = start_attempt_for_browser(stack.database, first.id, seeded.sitting_id)
+    two = start_attempt_for_browser(stack.database, second.id, seeded.sitting_id)
+    proctor = Api(stack.server.url, seeded.proctor.token)
+    stranger = Api(stack.server.url, seed_school(stack.database, students=1).proctor.token)
+    slot, kind = next(iter(one.item_types.items()))
+    with ExamClient(stack.server.url, cookie=login_cookie(stack.server.url, first.username)) \
+            as page_one, ExamClient(stack.server.url,
+                                    cookie=login_cookie(stack.server.url, second.username)) \
+            as page_two:
+        assert page_one.join(one.attempt_id, device_id="1")["ok"] is True
+        assert page_two.join(two.attempt_id, device_id="2")["ok"] is True
+        before = {a: attempt_row(stack.database, a).deadline
+                  for a in (one.attempt_id, two.attempt_id)}
+
+        assert stranger.post(f"/api/v1/sittings/{seeded.sitting_id}/extend",
+                             {"percent": 10}).status_code == 403
+        assert proctor.post(f"/api/v1/sittings/{seeded.sitting_id}/extend",
+                            {"percent": 0}).status_code == 422
+        everyone = proctor.post(f"/api/v1/sittings/{seeded.sitting_id}/extend",
+                                {"percent": 10})
+        assert everyone.status_code == 200 and everyone.json() == {
+            "ok": True, "seconds": 360, "attempts": 2}
+        for page, attempt_id in ((page_one, one.attempt_id), (page_two, two.attempt_id)):
+            sync = page.wait_for("timer:sync")
+            assert sync["deadline"] == iso(before[attempt_id] + timedelta(minutes=6))
+
+        told = proctor.post(f"/api/v1/attempts/{one.attempt_id}/announce",
+                            {"text": "Levez la main si vous avez besoin d’aide."})
+        assert told.status_code == 200
+        assert page_one.wait_for("announcement")["text"].startswith("Levez la main")
+        assert page_one.save(one.attempt_id, slot, 1, response_for(kind))["ok"] is True
+
+        assert stranger.post(f"/api/v1/attempts/{one.attempt_id}/end").status_code == 403
+        ended = proctor.post(f"/api/v1/attempts/{one.attempt_id}/end")
+        assert ended.status_code == 200
+        assert page_one.wait_for("attempt:closed")["reason"] == "proctor"
+        assert_refused(page_one.save(one.attempt_id, slot, 2, response_for(kind)), "submitted")
+        other_slot, other_kind = next(iter(two.item_types.items()))
+        assert page_two.save(two.attempt_id, other_slot, 1, response_for(other_kind))["ok"]
+        assert [name for name, _ in page_two.events
+                if name in ("announcement", "attempt:closed")] == []
+    row = attempt_row(stack.database, one.attempt_id)
+    assert (row.state.value, row.submitted_reason) == ("submitted", "proctor")
+    assert ended.json()["receipt"] == row.receipt and row.last_seq == 1  # the save is kept
+    proctor.close()
+    stranger.close()

@@ -221,6 +221,17 @@ def openapi_document() -> dict[str, Any]:
             "summary": "Who is in progress and how far (teacher, proctor)",
             "parameters": [sitting_id],
             "responses": {"200": _json(_ref("Progress")), **_errors(401, 403, 404)}}},
+        "/sittings/{sitting_id}/extend": {"post": {
+            "summary": "Extend every attempt in progress by minutes or by a percentage of the "
+                       "time limit (proctor, teacher; audited); each page gets timer:sync",
+            "parameters": [sitting_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"minutes": {"type": "integer"},
+                               "percent": {"type": "number"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "ok": {"type": "boolean"}, "seconds": {"type": "integer"},
+                "attempts": {"type": "integer"}}}), **_errors(401, 403, 404, 422)}}},
         "/sittings/{sitting_id}/announcements": {"post": {
             "summary": "Send a message to every student of the sitting (proctor, teacher)",
             "parameters": [sitting_id],
@@ -269,15 +280,29 @@ def openapi_document() -> dict[str, Any]:
                        "browser that joins holds it (proctor, teacher; audited)",
             "parameters": [attempt_id],
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/announce": {"post": {
+            "summary": "A message to one student's page (proctor, teacher; audited)",
+            "parameters": [attempt_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"],
+                "properties": {"text": {"type": "string", "maxLength": 500}}}}}},
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404, 422)}}},
+        "/attempts/{attempt_id}/end": {"post": {
+            "summary": "End an attempt now as if submitted: saved answers kept and graded "
+                       "(proctor, teacher; audited); the page gets attempt:closed",
+            "parameters": [attempt_id],
+            "responses": {"200": _json(_ref("SubmitAck")), **_errors(401, 403, 404)}}},
         "/attempts/{attempt_id}/resume": {"post": {
             "summary": "Resume a paused attempt (proctor, teacher)", "parameters": [attempt_id],
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},
         "/attempts/{attempt_id}/extend": {"post": {
-            "summary": "Extend an attempt by some minutes (proctor, teacher; audited)",
+            "summary": "Extend an attempt by minutes or by a percentage of the time limit "
+                       "(proctor, teacher; audited)",
             "parameters": [attempt_id],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["minutes"],
-                "properties": {"minutes": {"type": "integer"}}}}}},
+                "type": "object",
+                "properties": {"minutes": {"type": "integer"},
+                               "percent": {"type": "number"}}}}}},
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404, 409, 422)}}},
     }
     schemas["Item"] = ITEM

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ardoise.clock import iso, utcnow
-from ardoise.errors import Invalid
 from exam_engine import attempts, sittings
 from exam_engine.answer_log import log_entries
 from exam_engine.attempts import AttemptRefused
@@ -176,7 +175,8 @@ def progress(sitting_id: str) -> ResponseReturnValue:
     return jsonify({"sitting_id": sitting_id, "server_now": iso(utcnow()), "candidates": rows})
 
 
-def _supervise(attempt_id: str, action: str, minutes: int | None = None) -> ResponseReturnValue:
+def _supervise(attempt_id: str, action: str, body: dict[str, Any] | None = None
+               ) -> ResponseReturnValue:
     """Pause, resume or extend an attempt as a proctor or teacher of its school."""
     now = utcnow()
     with unit_of_work() as db:
@@ -191,9 +191,10 @@ def _supervise(attempt_id: str, action: str, minutes: int | None = None) -> Resp
         elif action == "unlock":
             attempts.release_device(attempt)
         else:
-            attempts.extend(db, attempt, (minutes or 0) * 60)
+            attempts.extend(db, attempt,
+                            supervision.extension_seconds(body or {}, sitting.time_limit_seconds))
         records.audit(db, _user(), action, "attempt", attempt.id, sitting.organisation_id,
-                      minutes=minutes, student_id=attempt.student_id)
+                      student_id=attempt.student_id, **(body or {}))
         clock = answering.clock_view(attempt)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if action in ("pause", "resume", "unlock"):
@@ -225,10 +226,10 @@ def resume(attempt_id: str) -> ResponseReturnValue:
 @bp.post("/attempts/<attempt_id>/extend")
 @login_required
 def extend(attempt_id: str) -> ResponseReturnValue:
-    minutes = _body().get("minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise Invalid("extension_invalid")
-    return _supervise(attempt_id, "extend", minutes)
+    """``{"minutes": n}`` or ``{"percent": p}`` of the sitting's time limit."""
+    body = _body()
+    return _supervise(attempt_id, "extend", {k: body[k] for k in ("minutes", "percent")
+                                             if k in body})
 
 
 
