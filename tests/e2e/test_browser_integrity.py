@@ -11,6 +11,7 @@ page's own code takes it from there, over the real Socket.IO connection."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,6 +119,19 @@ def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
     expect(rows.first.locator(".badge.flag")).to_have_text("A quitté la page")
     expect(rows.first.locator("th")).to_have_text(username)
     console.screenshot(path=str(ARTIFACTS / "proctor-console-flag-fr.png"), full_page=True)
+
+    # The proctor extends everyone by 10 %, then ends this student's exam (after confirming).
+    console.select_option("#extend-unit", "percent")
+    console.fill("#extend-amount", "10")
+    console.click("#extend-all-button")
+    expect(console.locator("#extend-all [role=status]")).to_have_text("Prolongé pour 1 élèves.")
+    console.on("dialog", lambda dialog: dialog.accept())
+    rows.first.get_by_role("button", name=re.compile("^Terminer l’examen")).click()
+    expect(page.locator("#submitted-view")).to_be_visible(timeout=15_000)
+    with stack.database.session() as session:
+        ended = session.get(Attempt, attempt_id)
+        assert ended is not None and ended.submitted_reason == "proctor"
+        assert ended.extension_seconds == 360
     context.close()
     console_context.close()
     assert problems == []

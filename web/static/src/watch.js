@@ -136,6 +136,8 @@ class ProgressTable {
     row.pause = button("pause", this.label("pause", "Pause"));
     row.resume = button("resume", this.label("resume", "Resume"));
     row.extend = button("extend", this.label("extend", "+5 min"));
+    row.unlock = button("unlock", this.label("unlock", "Unlock"));
+    row.end = button("end", this.label("end", "End"));
     return row;
   }
 
@@ -174,7 +176,7 @@ class ProgressTable {
     // Only the buttons that make sense are in the cell (not merely hidden: the base
     // stylesheet's button display would beat the hidden attribute). The cell is
     // only touched when the set changes, so a focused button stays focused.
-    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend] : [];
+    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.unlock, row.end] : [];
     const current = [...cells.actions.children];
     if (wanted.length !== current.length || wanted.some((b, i) => b !== current[i])) {
       cells.actions.replaceChildren(...wanted);
@@ -183,11 +185,17 @@ class ProgressTable {
     row.pause.setAttribute("aria-label", `${this.label("pause", "Pause")} — ${who}`);
     row.resume.setAttribute("aria-label", `${this.label("resume", "Resume")} — ${who}`);
     row.extend.setAttribute("aria-label", `${this.label("extend", "+5 min")} — ${who}`);
+    row.unlock.setAttribute("aria-label", `${this.label("unlock", "Unlock")} — ${who}`);
+    row.end.setAttribute("aria-label", `${this.label("end", "End")} — ${who}`);
   }
 
   async act(row, action, button) {
     const attemptId = row.candidate?.attempt_id;
     if (!attemptId) return;
+    if (action === "end") {
+      const who = row.candidate.name || row.candidate.username || "";
+      if (!window.confirm((this.label("end-confirm", "End this exam now?") || "").replace("%(name)s", who))) return;
+    }
     // Read before disabling: a disabled button loses the focus.
     const focusWasHere = document.activeElement === button;
     button.disabled = true;
@@ -220,6 +228,28 @@ class ProgressTable {
   }
 }
 
+// "Extend everyone": minutes, or a percentage of the time limit, for every attempt in progress.
+function extendAll(form, progress) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const amount = Number(form.elements.amount.value);
+    const unit = form.elements.unit.value === "percent" ? "percent" : "minutes";
+    const status = form.querySelector("[role=status]");
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(progress.table) },
+        body: JSON.stringify({ [unit]: unit === "minutes" ? Math.round(amount) : amount }),
+      });
+      const body = await response.json().catch(() => ({}));
+      status.textContent = response.ok ? (form.dataset.done || "").replace("%(n)s", body.attempts) : (body.message || body.error || String(response.status));
+    } catch (error) {
+      status.textContent = String(error.message || error);
+    }
+    progress.poll();
+  });
+}
+
 function follow(table, progress) {
   const sittingId = table.dataset.sittingId;
   if (!sittingId) return;
@@ -238,6 +268,8 @@ function main() {
   const progress = new ProgressTable(table);
   progress.poll();
   follow(table, progress);
+  const form = document.getElementById("extend-all");
+  if (form) extendAll(form, progress);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
