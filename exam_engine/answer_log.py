@@ -72,6 +72,8 @@ def save(
         raise AttemptRefused("submitted")
     if device_id is not None and attempt.device_id not in (None, device_id):
         raise AttemptRefused("other_device")
+    if attempt.locked_at is not None:
+        raise AttemptRefused("locked")
     if is_paused(attempt):
         raise AttemptRefused("paused")
     if is_late(now, attempt.deadline, grace_seconds):

@@ -276,9 +276,21 @@ def claim_device(attempt: Attempt, device_id: str, now: datetime) -> None:
 
 def release_device(attempt: Attempt) -> None:
     """A proctor's unlock: the attempt no longer belongs to a device (the next to join it
-    does). The answers stay; the device that held it may join again."""
+    does) and is no longer locked. The answers stay; the device that held it may join again.
+    A lock's pause stays until the proctor resumes the attempt."""
     attempt.device_id = None
     attempt.device_seen_at = None
+    attempt.locked_at = None
+
+
+def lock(session: Session, attempt: Attempt, now: datetime) -> bool:
+    """Lock the attempt (and stop its clock) until a proctor unlocks it; False when it is
+    submitted or locked already."""
+    if attempt.state is AttemptState.SUBMITTED or attempt.locked_at is not None:
+        return False
+    attempt.locked_at = now
+    pause(session, attempt, now)
+    return True
 
 
 def expired_attempt_ids(session: Session, now: datetime, grace_seconds: float) -> list[str]:

@@ -140,6 +140,9 @@ class Attempt(Base):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     device_id: Mapped[str | None] = mapped_column(String(64))
     device_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Locked (a Safe Exam Browser key stopped matching mid-exam): saves and submits are
+    #: refused ``locked`` and the clock stands still until a proctor unlocks it.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -179,6 +179,8 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
             state = "not_started"
         elif attempt.state is AttemptState.SUBMITTED:
             state = "submitted"
+        elif attempt.locked_at is not None:
+            state = "locked"
         else:
             state = "paused" if attempt.paused_at else "in_progress"
         rows.append(

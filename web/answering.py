@@ -33,6 +33,7 @@ def clock_view(attempt: Attempt) -> dict[str, Any]:
         "deadline": iso(attempt.deadline),
         "server_now": iso(utcnow()),
         "paused": attempt.paused_at is not None,
+        "locked": attempt.locked_at is not None,
     }
     if attempt.paused_at is not None:
         # The clock stopped at paused_at: this much is left when it restarts.
@@ -120,6 +121,8 @@ def submit(database: Database, grace: float, user: Person, attempt_id: str,
                 attempt.state is AttemptState.IN_PROGRESS:
             raise AttemptRefused("other_device")
         closed_now = attempt.state is AttemptState.IN_PROGRESS
+        if closed_now and attempt.locked_at is not None:
+            raise AttemptRefused("locked")  # a proctor unlocks it first (or ends it)
         receipt = attempts.submit(session, attempt, utcnow(), "student", grace)
     if closed_now:
         grade_attempt.delay(attempt_id)

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request
 
+from ardoise.clock import utcnow
+from exam_engine import attempts
 from proctoring import access
+from proctoring import events as integrity
 from proctoring.access import SebProof
+from web import answering
+from web.context import unit_of_work
 
 
 def check_request(db: Session, sitting_id: str) -> None:
@@ -47,3 +52,25 @@ def connection_facts(environ: dict[str, Any], trusted_proxies: int) -> dict[str,
     seen = seen_request(environ, trusted_proxies)
     return {"address": seen.remote_addr, "origin": seen.host_url,
             "proof": SebProof.from_headers(seen.url, seen.headers)}
+
+
+def lock_mid_exam(attempt_id: str) -> bool:
+    """A Safe Exam Browser key that stops matching on an attempt already under way: record
+    it, lock the attempt for a proctor (its answers stay) and tell the pages that hold it.
+    False when there was nothing to lock (not started on a device, submitted, locked)."""
+    now = utcnow()
+    with unit_of_work() as db:
+        attempt = attempts.get_attempt(db, attempt_id, for_update=True)
+        if attempt.device_id is None:
+            return False
+        integrity.record_event(db, attempt, "key_mismatch", now=now, source="server",
+                               detail={"which": "seb"})
+        if not attempts.lock(db, attempt, now):
+            return False
+        clock = answering.clock_view(attempt)
+    from web.sockets import emit_to_attempt  # the namespaces import this module
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    emit_to_attempt(app, attempt_id, "attempt:state", {"state": "locked", "reason": "seb"})
+    emit_to_attempt(app, attempt_id, "timer:sync", clock)
+    return True

@@ -120,14 +120,40 @@ def test_safe_exam_browser_proofs_from_the_page(stack: Stack) -> None:
         ok = client.call("attempt:join", {"attempt_id": started.attempt_id, "device_id": "d",
                                           "seb": good})
         assert ok["ok"] is True, ok
+    # Before any device held the attempt, a mismatch refuses the join and locks nothing.
     assert server_events(stack, started.attempt_id) == ["key_mismatch", "key_mismatch"]
+    assert attempt_row(stack.database, started.attempt_id).locked_at is None
     # Over HTTP, the headers carry the proof of each request's own URL.
-    exam_page = requests.get(page, headers={"Cookie": cookie}, timeout=10,
-                             allow_redirects=False)
-    assert exam_page.status_code == 403
     proven = requests.get(page, timeout=10, allow_redirects=False, headers={
         "Cookie": cookie, seb.CONFIG_KEY_HEADER: seb.expected_hash(page, CONFIG_KEY)})
     assert proven.status_code == 200
+
+    # Mid-exam: the page holds the attempt, then a request shows a key that no longer
+    # matches: refused, and the attempt is locked; the page is told and keeps its answers.
+    slot, kind = next(iter(started.item_types.items()))
+    proctor = Api(stack.server.url, seeded.proctor.token)
+    with ExamClient(stack.server.url, cookie=cookie) as holder:
+        assert holder.call("attempt:join", {"attempt_id": started.attempt_id, "device_id": "d",
+                                            "seb": good})["ok"] is True
+        assert holder.save(started.attempt_id, slot, 1, response_for(kind))["ok"] is True
+        unproven = requests.get(page, timeout=10, allow_redirects=False, headers={
+            "Cookie": cookie, seb.CONFIG_KEY_HEADER: seb.expected_hash(page, "f" * 64)})
+        assert unproven.status_code == 403
+        holder.wait_for("attempt:state", lambda d: d.get("state") == "locked")
+        assert_refused(holder.save(started.attempt_id, slot, 2, response_for(kind)), "locked")
+        assert_refused(holder.submit(started.attempt_id), "locked")
+        progress = proctor.get(f"/api/v1/sittings/{seeded.sitting_id}/progress").json()
+        assert [c["state"] for c in progress["candidates"]] == ["locked"]
+        assert proctor.post(f"/api/v1/attempts/{started.attempt_id}/unlock").status_code == 200
+        holder.wait_for("attempt:state", lambda d: d.get("state") == "unlocked")
+        assert proctor.post(f"/api/v1/attempts/{started.attempt_id}/resume").status_code == 200
+        holder.wait_for("attempt:state", lambda d: d.get("state") == "resumed")
+        # The join that locked nothing: the same page joins again and saves.
+        assert holder.call("attempt:join", {"attempt_id": started.attempt_id, "device_id": "d",
+                                            "seb": good})["ok"] is True
+        assert holder.save(started.attempt_id, slot, 2, response_for(kind))["ok"] is True
+    assert server_events(stack, started.attempt_id).count("key_mismatch") == 3
+    proctor.close()
 
 
 class ProctorConsole:

@@ -182,7 +182,8 @@ def openapi_document() -> dict[str, Any]:
                 "candidates": {"type": "array", "items": {"type": "object", "properties": {
                     "person_id": {"type": "string"}, "username": {"type": "string"},
                     "name": {"type": "string"}, "attempt_id": {"type": ["string", "null"]},
-                    "state": {"enum": ["not_started", "in_progress", "paused", "submitted"]},
+                    "state": {"enum": ["not_started", "in_progress", "paused", "submitted",
+                                       "locked"]},
                     "answered": {"type": "integer"}, "total": {"type": "integer"},
                     "last_saved_at": {"type": ["string", "null"]},
                     "deadline": {"type": ["string", "null"]},

@@ -83,13 +83,19 @@ class ExamNamespace(socketio.Namespace):
                 attempt = attempts.get_attempt(session, data["attempt_id"], for_update=True)
                 if attempt.student_id != user.id:
                     raise AttemptRefused("forbidden")
-                refusal = None
+                refusal, locked_now = None, False
                 if attempt.state.value == "in_progress":
-                    refusal = self._admit(session, attempt, state["facts"], device,
-                                          SebProof.from_join(data.get("seb")))
+                    refusal, locked_now = self._admit(session, attempt, state["facts"], device,
+                                                      SebProof.from_join(data.get("seb")))
                 view = answering.join_view(session, attempt) if refusal is None else {}
-                sitting_id = attempt.sitting_id
+                sitting_id, clock = attempt.sitting_id, answering.clock_view(attempt)
             # Refused after the unit of work: the server events it recorded are kept.
+            if locked_now:
+                # A key that stops matching mid-exam locks it: the pages that hold it keep
+                # their answers (their outbox) and wait for a proctor.
+                room = f"attempt:{data['attempt_id']}"
+                self.emit("attempt:state", {"state": "locked", "reason": "seb"}, room=room)
+                self.emit("timer:sync", clock, room=room)
             if refusal == "other_device":
                 raise AttemptRefused("other_device")
             if refusal is not None:
@@ -103,28 +109,32 @@ class ExamNamespace(socketio.Namespace):
 
     @staticmethod
     def _admit(session: Any, attempt: Any, facts: dict[str, Any], device: str,
-               joined_proof: SebProof | None) -> str | None:
-        """The sitting's access rules for this join: ``None`` to admit it (the device
-        claimed), else the refusal's code. Records what the server saw (an address change,
-        a second device, a key mismatch) as integrity events."""
+               joined_proof: SebProof | None) -> tuple[str | None, bool]:
+        """The sitting's access rules for this join: ``(None, False)`` to admit it (the
+        device claimed), else the refusal's code, and whether the attempt was locked now.
+        Records what the server saw (an address change, a second device, a key mismatch) as
+        integrity events; a key mismatch on an attempt a device already holds (mid-exam)
+        locks it for a proctor."""
         now = utcnow()
         rules = access.get_access(session, attempt.sitting_id)
         if not access.address_allowed(rules, facts["address"]):
-            return "outside_range"
+            return "outside_range", False
         verdict = access.seb_verdict(rules, joined_proof or facts["proof"], facts["origin"])
         if verdict == "seb_mismatch":
             integrity.record_event(session, attempt, "key_mismatch", now=now, source="server",
                                    detail={"which": "seb"})
+            mid_exam = attempt.device_id is not None
+            return verdict, mid_exam and attempts.lock(session, attempt, now)
         if verdict is not None:
-            return verdict
+            return verdict, False
         integrity.seen_from(session, attempt, facts["address"], now)
         if rules is not None and rules.one_device and attempt.device_id not in (None, device):
             # One device per attempt: the first keeps it until a proctor unlocks it.
             integrity.record_event(session, attempt, "new_device", now=now, source="server",
                                    detail={"device": device[:16]})
-            return "other_device"
+            return "other_device", False
         attempts.claim_device(attempt, device, now)
-        return None
+        return None, False
 
     def on_integrity_event(self, sid: str, data: Any) -> dict[str, Any]:
         def act(state: dict[str, Any]) -> dict[str, Any]:

@@ -15,12 +15,13 @@ from ardoise.errors import DomainError
 from exam_engine import attempts, sittings
 from exam_engine.grading import released_result
 from exam_engine.models import Attempt, AttemptState
+from proctoring.access import AccessRefused
 from proctoring.policies import counted_types, get_policy
 from student_records.models import Role
 from web import answering
 from web.access import role_required
 from web.context import unit_of_work
-from web.exam_access import check_request
+from web.exam_access import check_request, lock_mid_exam
 from web.i18n import select_locale
 from web.messages import message_for
 
@@ -144,10 +145,17 @@ def exam_strings() -> dict[str, str]:
 @bp.get("/exam/<attempt_id>")
 @role_required(Role.STUDENT)
 def exam(attempt_id: str) -> ResponseReturnValue:
+    try:
+        with unit_of_work() as db:
+            attempt = attempts.attempt_for_student(db, attempt_id, g.user.id)
+            if attempt.state is AttemptState.IN_PROGRESS:
+                check_request(db, attempt.sitting_id)  # on every exam request, as on start
+    except AccessRefused as refused:
+        if refused.code == "seb_mismatch":
+            lock_mid_exam(attempt_id)
+        raise
     with unit_of_work() as db:
         attempt = attempts.attempt_for_student(db, attempt_id, g.user.id)
-        if attempt.state is AttemptState.IN_PROGRESS:
-            check_request(db, attempt.sitting_id)  # on every exam request, as on its start
         sitting = sittings.get_sitting(db, attempt.sitting_id)
         view = answering.attempt_view(db, attempt, with_slots=True)
         exam_data: dict[str, Any] = {

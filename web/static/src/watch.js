@@ -173,10 +173,12 @@ class ProgressTable {
     timeCell(cells.deadline, candidate.deadline);
 
     const open = Boolean(candidate.attempt_id) && (state === "in_progress" || state === "paused");
+    const locked = Boolean(candidate.attempt_id) && state === "locked";
     // Only the buttons that make sense are in the cell (not merely hidden: the base
     // stylesheet's button display would beat the hidden attribute). The cell is
     // only touched when the set changes, so a focused button stays focused.
-    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.unlock, row.end] : [];
+    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.unlock, row.end]
+      : locked ? [row.unlock, row.end] : [];
     const current = [...cells.actions.children];
     if (wanted.length !== current.length || wanted.some((b, i) => b !== current[i])) {
       cells.actions.replaceChildren(...wanted);
