@@ -90,7 +90,7 @@ def _tally(session: Session, attempt: Attempt) -> IntegrityTally:
         with session.begin_nested():
             session.add(IntegrityTally(attempt_id=attempt.id, sitting_id=attempt.sitting_id,
                                        window_count=0, suppressed=0, counts={}, away_ms=0,
-                                       longest_away_ms=0, flags=0))
+                                       longest_away_ms=0, flags=0, connections=0))
     except IntegrityError:  # another node created it first
         pass
     tally = session.scalar(statement)
@@ -122,6 +122,7 @@ def _count(tally: IntegrityTally, kind: str, event: IntegrityEvent, now: datetim
         tally.away_since = None
     tally.counts = counts
     tally.last_event_at = now
+    tally.last_seen_at = now
 
 
 def _reached(policy: IntegrityPolicy, tally: IntegrityTally) -> dict[str, dict[str, Any]]:
@@ -257,3 +258,25 @@ def flags_by_attempt(session: Session, sitting_id: str) -> dict[str, list[str]]:
                                                                 IntegrityFlag.id)).all():
         found.setdefault(attempt_id, []).append(rule)
     return found
+
+
+def connected(session: Session, attempt: Attempt, now: datetime, joined: bool) -> None:
+    """An exam page joined the attempt (``joined``) or its connection closed."""
+    tally = _tally(session, attempt)
+    tally.connections = max(0, (tally.connections or 0) + (1 if joined else -1))
+    tally.last_seen_at = now
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Presence:
+    connections: int
+    last_seen_at: datetime | None
+
+
+def presence(session: Session, sitting_id: str) -> dict[str, Presence]:
+    """Each attempt's open exam-page connections and last sign of life (attempts that never
+    joined a page have none)."""
+    return {t.attempt_id: Presence(t.connections or 0, t.last_seen_at)
+            for t in session.scalars(select(IntegrityTally).where(
+                IntegrityTally.sitting_id == sitting_id))}

@@ -83,6 +83,10 @@ class IntegrityTally(Base):
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The address the attempt was last seen from (a change is an ``ip_change`` event).
     last_address: Mapped[str | None] = mapped_column(String(64))
+    #: Exam-page connections that joined the attempt and are still open (all web nodes).
+    connections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The last sign of the student: a join, a save or an event.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IntegrityFlag(Base):

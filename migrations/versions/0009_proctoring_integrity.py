@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-26 18:48:41.315796
+Create Date: 2026-11-26 18:52:10.407864
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ def upgrade() -> None:
     sa.Column('flags', sa.Integer(), nullable=False),
     sa.Column('last_event_at', ardoise.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_address', sa.String(length=64), nullable=True),
+    sa.Column('connections', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('last_seen_at', ardoise.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_integrity_tallies_attempt_id_attempts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sitting_id'], ['sittings.id'], name=op.f('fk_integrity_tallies_sitting_id_sittings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_integrity_tallies'))

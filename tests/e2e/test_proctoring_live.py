@@ -27,6 +27,7 @@ from tests.e2e.helpers import (
     response_for,
     seed_school,
     start_attempt_for_browser,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -341,3 +342,24 @@ def test_a_proctor_extends_everyone_messages_one_and_ends_one(stack: Stack) -> N
     assert ended.json()["receipt"] == row.receipt and row.last_seq == 1  # the save is kept
     proctor.close()
     stranger.close()
+
+
+def test_the_proctor_sees_a_student_whose_page_is_gone_as_disconnected(stack: Stack) -> None:
+    seeded = seed_school(stack.database, students=1)
+    student = seeded.students[0]
+    started = start_attempt_for_browser(stack.database, student.id, seeded.sitting_id)
+    proctor = Api(stack.server.url, seeded.proctor.token)
+    cookie = login_cookie(stack.server.url, student.username)
+
+    def state() -> str:
+        progress = proctor.get(f"/api/v1/sittings/{seeded.sitting_id}/progress").json()
+        return str(progress["candidates"][0]["state"])
+
+    with ExamClient(stack.server.url, cookie=cookie) as page:
+        assert page.join(started.attempt_id, device_id="tab")["ok"] is True
+        assert state() == "in_progress"
+    wait_until(lambda: state() == "disconnected", timeout=10)
+    with ExamClient(stack.server.url, cookie=cookie) as page:  # the page comes back
+        assert page.join(started.attempt_id, device_id="tab")["ok"] is True
+        assert state() == "in_progress"
+    proctor.close()

@@ -183,7 +183,7 @@ def openapi_document() -> dict[str, Any]:
                     "person_id": {"type": "string"}, "username": {"type": "string"},
                     "name": {"type": "string"}, "attempt_id": {"type": ["string", "null"]},
                     "state": {"enum": ["not_started", "in_progress", "paused", "submitted",
-                                       "locked"]},
+                                       "locked", "idle", "disconnected"]},
                     "answered": {"type": "integer"}, "total": {"type": "integer"},
                     "last_saved_at": {"type": ["string", "null"]},
                     "deadline": {"type": ["string", "null"]},

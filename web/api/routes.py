@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -162,9 +163,14 @@ def progress(sitting_id: str) -> ResponseReturnValue:
         if not may_staff(db, _user(), sitting.organisation_id, SUPERVISING):
             raise AttemptRefused("forbidden")
         flags = integrity.flags_by_attempt(db, sitting.id)
+        present = integrity.presence(db, sitting.id)
+        now = utcnow()
         rows: list[dict[str, Any]] = [
             {"person_id": r.person_id, "username": r.username, "name": r.name,
-             "attempt_id": r.attempt_id, "state": r.state, "answered": r.answered,
+             "attempt_id": r.attempt_id,
+             "state": live_state(r.state, present.get(r.attempt_id or ""), r.last_saved_at,
+                                 now),
+             "answered": r.answered,
              "total": r.total, "last_saved_at": iso(r.last_saved_at),
              "deadline": iso(r.deadline), "score": r.score, "max_score": r.max_score,
              "flags": flags.get(r.attempt_id or "", [])}
@@ -173,6 +179,24 @@ def progress(sitting_id: str) -> ResponseReturnValue:
         # Flagged students first (most flags first), otherwise in the sitting's order.
         rows.sort(key=lambda row: -len(row["flags"]))
     return jsonify({"sitting_id": sitting_id, "server_now": iso(utcnow()), "candidates": rows})
+
+
+#: In progress with no save, event or join for this long: idle on the proctor's table.
+IDLE_AFTER = timedelta(minutes=5)
+
+
+def live_state(state: str, present: integrity.Presence | None, last_saved_at: datetime | None,
+               now: datetime) -> str:
+    """The proctor's view of an attempt in progress: ``disconnected`` when no exam page
+    holds it open any more, ``idle`` when nothing came from it for a while."""
+    if state != "in_progress" or present is None:
+        return state
+    if present.connections == 0:
+        return "disconnected"
+    signs = [moment for moment in (present.last_seen_at, last_saved_at) if moment]
+    if signs and now - max(signs) > IDLE_AFTER:
+        return "idle"
+    return state
 
 
 def _supervise(attempt_id: str, action: str, body: dict[str, Any] | None = None

@@ -46,6 +46,21 @@ class ExamNamespace(socketio.Namespace):
         self.save_session(sid, {"user": user, "locale": locale, "token_device": device_prefix,
                                 "joined": {}, "facts": facts})
 
+    def on_disconnect(self, sid: str, *_reason: Any) -> None:
+        """The page's connection closed: its attempts have one open connection fewer (the
+        proctor sees a student with none as disconnected)."""
+        try:
+            joined = list(self.get_session(sid).get("joined", {}))
+        except KeyError:  # never connected fully
+            return
+        for attempt_id in joined:
+            try:
+                with self.database.session() as session:
+                    attempt = attempts.get_attempt(session, attempt_id)
+                    integrity.connected(session, attempt, utcnow(), joined=False)
+            except Exception:  # a closing connection must not raise into the server
+                self.app.logger.exception("could not note a disconnect of %s", attempt_id)
+
     # -- helpers ----------------------------------------------------------------------
     def _refusal(self, sid: str, error: DomainError) -> dict[str, Any]:
         locale = self.get_session(sid).get("locale", "fr")
@@ -88,6 +103,9 @@ class ExamNamespace(socketio.Namespace):
                     refusal, locked_now = self._admit(session, attempt, state["facts"], device,
                                                       SebProof.from_join(data.get("seb")))
                 view = answering.join_view(session, attempt) if refusal is None else {}
+                if refusal is None and attempt.state.value == "in_progress" and \
+                        data["attempt_id"] not in state["joined"]:
+                    integrity.connected(session, attempt, utcnow(), joined=True)
                 sitting_id, clock = attempt.sitting_id, answering.clock_view(attempt)
             # Refused after the unit of work: the server events it recorded are kept.
             if locked_now:

@@ -172,7 +172,7 @@ class ProgressTable {
     timeCell(cells.last_saved, candidate.last_saved_at);
     timeCell(cells.deadline, candidate.deadline);
 
-    const open = Boolean(candidate.attempt_id) && (state === "in_progress" || state === "paused");
+    const open = Boolean(candidate.attempt_id) && ["in_progress", "paused", "idle", "disconnected"].includes(state);
     const locked = Boolean(candidate.attempt_id) && state === "locked";
     // Only the buttons that make sense are in the cell (not merely hidden: the base
     // stylesheet's button display would beat the hidden attribute). The cell is
