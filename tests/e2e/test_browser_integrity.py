@@ -125,6 +125,13 @@ def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
     console.fill("#extend-amount", "10")
     console.click("#extend-all-button")
     expect(console.locator("#extend-all [role=status]")).to_have_text("Prolongé pour 1 élèves.")
+    # A message to this student alone.
+    console.once("dialog", lambda dialog: dialog.accept("Restez sur la page, s’il vous plaît."))
+    rows.first.get_by_role("button", name=re.compile("^Message")).click()
+    expect(page.locator(".announcement").filter(has_text="Restez sur la page")).to_be_visible()
+    # The student's report, from their name.
+    assert (rows.first.locator("th a").get_attribute("href") or "").endswith(
+        f"/teacher/attempts/{attempt_id}/integrity")
     console.on("dialog", lambda dialog: dialog.accept())
     rows.first.get_by_role("button", name=re.compile("^Terminer l’examen")).click()
     expect(page.locator("#submitted-view")).to_be_visible(timeout=15_000)

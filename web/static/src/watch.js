@@ -137,6 +137,7 @@ class ProgressTable {
     row.resume = button("resume", this.label("resume", "Resume"));
     row.extend = button("extend", this.label("extend", "+5 min"));
     row.unlock = button("unlock", this.label("unlock", "Unlock"));
+    row.message = button("announce", this.label("announce", "Message"));
     row.end = button("end", this.label("end", "End"));
     return row;
   }
@@ -147,7 +148,6 @@ class ProgressTable {
     const state = candidate.state || "not_started";
     row.tr.dataset.attemptId = candidate.attempt_id || "";
     row.tr.dataset.state = state;
-    cells.username.textContent = candidate.username ?? "";
     cells.name.textContent = candidate.name ?? "";
     cells.state.textContent = this.stateLabel(state);
     const flags = Array.isArray(candidate.flags) ? candidate.flags : [];
@@ -170,6 +170,18 @@ class ProgressTable {
     row.barText.textContent = `${answered}/${total}`;
     row.bar.setAttribute("aria-label", `${candidate.username ?? ""}: ${answered}/${total}`);
     timeCell(cells.last_saved, candidate.last_saved_at);
+    // The student's integrity report (timeline, addresses, notes) from their name.
+    const reportUrl = candidate.attempt_id && this.table.dataset.reportUrl
+      ? this.table.dataset.reportUrl.replace("__attempt__", encodeURIComponent(candidate.attempt_id)) : "";
+    const link = cells.username.querySelector("a");
+    if (reportUrl && (!link || link.getAttribute("href") !== reportUrl)) {
+      const anchor = document.createElement("a");
+      anchor.href = reportUrl;
+      anchor.textContent = candidate.username ?? "";
+      cells.username.replaceChildren(anchor);
+    } else if (!reportUrl) {
+      cells.username.textContent = candidate.username ?? "";
+    }
     timeCell(cells.deadline, candidate.deadline);
 
     const open = Boolean(candidate.attempt_id) && ["in_progress", "paused", "idle", "disconnected"].includes(state);
@@ -177,8 +189,8 @@ class ProgressTable {
     // Only the buttons that make sense are in the cell (not merely hidden: the base
     // stylesheet's button display would beat the hidden attribute). The cell is
     // only touched when the set changes, so a focused button stays focused.
-    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.unlock, row.end]
-      : locked ? [row.unlock, row.end] : [];
+    const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.message, row.unlock, row.end]
+      : locked ? [row.message, row.unlock, row.end] : [];
     const current = [...cells.actions.children];
     if (wanted.length !== current.length || wanted.some((b, i) => b !== current[i])) {
       cells.actions.replaceChildren(...wanted);
@@ -188,12 +200,19 @@ class ProgressTable {
     row.resume.setAttribute("aria-label", `${this.label("resume", "Resume")} — ${who}`);
     row.extend.setAttribute("aria-label", `${this.label("extend", "+5 min")} — ${who}`);
     row.unlock.setAttribute("aria-label", `${this.label("unlock", "Unlock")} — ${who}`);
+    row.message.setAttribute("aria-label", `${this.label("announce", "Message")} — ${who}`);
     row.end.setAttribute("aria-label", `${this.label("end", "End")} — ${who}`);
   }
 
   async act(row, action, button) {
     const attemptId = row.candidate?.attempt_id;
     if (!attemptId) return;
+    let payload = action === "extend" ? { minutes: 5 } : {};
+    if (action === "announce") {
+      const text = window.prompt(this.label("announce-prompt", "Message"));
+      if (!text || !text.trim()) return;
+      payload = { text: text.trim() };
+    }
     if (action === "end") {
       const who = row.candidate.name || row.candidate.username || "";
       if (!window.confirm((this.label("end-confirm", "End this exam now?") || "").replace("%(name)s", who))) return;
@@ -206,7 +225,7 @@ class ProgressTable {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(this.table) },
-        body: JSON.stringify(action === "extend" ? { minutes: 5 } : {}),
+        body: JSON.stringify(payload),
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok || body.ok === false) {
