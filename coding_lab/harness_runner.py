@@ -192,7 +192,8 @@ def _become_test(request: dict[str, Any], fds: list[int], control: socket.socket
             os.dup2(fd, target)
         os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         for number, handler in handlers.items():
-            signal.signal(number, handler)
+            if handler is not None:  # None: not set from Python, and left as it was
+                signal.signal(number, handler)
         _limits(request["cpu"], request["address_space_mb"], request["file_bytes"])()
         _dumpable(1)  # as after an exec: the program may read its own /proc/self
         os.chdir(WORK)
