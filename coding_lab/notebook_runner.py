@@ -268,7 +268,7 @@ class Kernel:
                     return
         raise TimeoutError("the kernel did not answer in time")
 
-    def execute(self, cell, store_history, timeout, keep_chars):
+    def execute(self, cell, store_history, timeout, keep):
         """Run ``cell`` (a dict): its ``outputs`` and ``execution_count`` are set; returns the
         execute reply's status. Raises :class:`CellTimeout` or :class:`DeadKernel`."""
         zmq = self.zmq
@@ -330,10 +330,11 @@ class Kernel:
                 if (output["output_type"] == "stream" and last is not None
                         and last["output_type"] == "stream"
                         and last["name"] == output["name"]):
-                    if len(last["text"]) <= keep_chars:  # the rest is cut anyway
+                    if len(last["text"]) <= keep.max_chars:  # the rest is cut anyway
                         last["text"] += output["text"]
                     continue
-                outputs.append(output)
+                if len(outputs) <= keep.max_outputs:  # one more says that more came
+                    outputs.append(output)
         return reply.get("status")
 
     def stop(self):
@@ -437,7 +438,7 @@ def main():
                     break
                 again = copy.deepcopy(cells[index])
                 try:
-                    kernel.execute(again, False, whole_seconds(cell_timeout), keep.max_chars)
+                    kernel.execute(again, False, whole_seconds(cell_timeout), keep)
                 except (CellTimeout, DeadKernel):
                     replay.remove(index)  # not again: state is rebuilt without it
                     raise
@@ -450,7 +451,7 @@ def main():
                 cell = cells[index]
                 position += 1
                 try:
-                    status = kernel.execute(cell, index not in hidden, timeout, keep.max_chars)
+                    status = kernel.execute(cell, index not in hidden, timeout, keep)
                 except CellTimeout:
                     record(index, "timeout", cell)
                     raise

@@ -71,3 +71,12 @@ def test_a_kernel_that_dies_is_replaced_and_the_rest_still_runs() -> None:
     report = graded(("code", "import os\nos._exit(3)"))
     assert report.results["score"] == 1
     assert report.results["extra_data"]["kernel_restarts"] == 1
+
+
+def test_a_cell_that_displays_without_end_keeps_a_bounded_list_of_outputs() -> None:
+    report = graded(("code", "from IPython.display import display\n"
+                             "for n in range(500):\n    display(n)"))
+    outputs = report.feedback.cells[2].outputs
+    assert len(outputs) == notebooks.MAX_OUTPUTS_PER_CELL
+    assert outputs[-1]["text"] == "[... more output not kept]"
+    assert report.results["score"] == 1
