@@ -58,7 +58,7 @@ def test_a_teacher_authors_gives_follows_and_regrades_an_exercise(
     problems: list[str] = []
     page = log_in(browser, lab.server.url, "enseignant", problems)
     page.get_by_role("link", name="Labo de programmation").click()
-    page.get_by_role("link", name="Nouvel exercice").click()
+    page.get_by_role("link", name="Nouvel exercice", exact=True).click()
 
     # A first try with a test missing its name: refused, everything typed kept.
     page.fill("#title", "Somme jusqu’à n")
