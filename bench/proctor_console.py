@@ -19,9 +19,9 @@ Latency = arrival on the console − the moment the student's process emitted th
 (``time.time()`` in both processes, one machine, one clock). A pushed event is matched to the
 emitted event of the same attempt and type whose emission is the last one before the event's
 ``server_at`` (one student's events are seconds apart and acknowledged one at a time). Only
-events emitted during the console phase are counted; an event acknowledged but never pushed
-to a console is lost. Server CPU (from /proc) of the baseline phase against the console phase
-is the console's cost on the server.
+events emitted during the console phase are counted; an event acknowledged but not pushed
+before the console leaves (``--drain`` s after the load stops) is lost. Server CPU (from
+/proc) of the baseline phase against the console phase is the console's cost on the server.
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ def epoch(iso_text: str) -> float:
 def match(sent: list[list[Any]], received: list[list[Any]], t2: float,
           t3: float) -> tuple[list[float], int, int]:
     """Latencies (ms) of the events emitted in [t2, t3) that reached this console, the number
-    acknowledged, and the number lost (acknowledged, never pushed)."""
+    acknowledged, and the number lost (acknowledged, not pushed before the console left)."""
     by_key: dict[tuple[str, str], list[float]] = {}
     for attempt_id, kind, emitted, _acked, ok in sent:
         if ok:
@@ -546,8 +546,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generators", type=int, default=0,
                         help="student processes (default: one per 1,000 students)")
     parser.add_argument("--ack-timeout", type=float, default=30)
-    parser.add_argument("--drain", type=float, default=15,
-                        help="seconds the consoles keep listening after the load stops")
+    parser.add_argument("--drain", type=float, default=None,
+                        help="seconds the consoles keep listening after the load stops "
+                             "(default: the ack timeout + 5, so that every acknowledged "
+                             "event has had its time to arrive)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quiet-wait", type=float, default=120)
     parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -556,6 +558,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the data dirs and logs")
     args = parser.parse_args(argv)
+    if args.drain is None:
+        args.drain = args.ack_timeout + 5
     if any(n < 1 for n in args.students) or args.duration <= 0 or args.consoles < 1:
         parser.error("student counts, durations and consoles must be positive")
     for url in (args.pg_admin, args.redis_url):
