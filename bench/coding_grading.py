@@ -26,17 +26,17 @@ Every graded submission is checked (the right program gets every point; the figu
 worthless otherwise). Submissions per minute = submissions / wall time × 60.
 
 4. **The notebook half**: a **20-cell nbgrader notebook** (an introduction, a locked setup
-   cell, nine answer cells each followed by its test cell: 19 code cells), handed in with
-   right answers, graded end to end through a real Celery worker on its own queue: a
-   prefork worker of ``--concurrency`` processes started by this script (``--notebook-
-   worker``), whose task calls ``coding_lab.notebooks.grade_notebook`` (the sandbox run
-   with a real IPython kernel, then the score) and pushes the score to Redis, which this
-   script waits on. The product's notebook task (``ardoise.grade_notebook``) did not
-   exist yet when this was written: this small task stands in for it and stores nothing.
-   ``--notebooks`` notebooks one after the other (the latency of one grading: queued →
-   score back), then as many queued at once (notebooks per minute); the baseline is
-   ``grade_notebook`` called in-process, one after the other. A warm-up of 2 is not
-   counted; every grading is checked to give every point.
+   cell, nine answer cells each followed by its test cell: 19 code cells), saved as the
+   product's notebook exercise (``coding_lab.notebook_exercises``: checked, verified by its
+   own solutions in the sandbox, published) and given to the class; right answers handed in
+   by ``submit_notebook`` and queued by ``ardoise.worker.lab.queue_grading``, as the page
+   does, then graded by the same real ``ardoise worker`` (sandbox queue) as the code half:
+   restored, run with a real IPython kernel in the sandbox, scored, and the grade, the
+   altered cells and the feedback notebook in both languages stored. ``--notebooks``
+   notebooks one after the other (the latency of one grading: queued → graded in the
+   database, polled every 50 ms), then as many queued at once (notebooks per minute); the
+   baseline is ``coding_lab.notebooks.grade_notebook`` called in-process, one after the
+   other. A warm-up of 2 is not counted; every grading is checked to give every point.
 
 ``--only code`` or ``--only notebook`` runs one half.
 """
@@ -51,7 +51,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -63,7 +62,7 @@ import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from ardoise import migrate  # noqa: E402
-from ardoise.celery_app import celery, configure_celery  # noqa: E402
+from ardoise.celery_app import configure_celery  # noqa: E402
 from ardoise.clock import utcnow  # noqa: E402
 from ardoise.config import Config  # noqa: E402
 from ardoise.db import Database  # noqa: E402
@@ -71,11 +70,12 @@ from ardoise.worker.context import bind  # noqa: E402
 from ardoise.worker.lab import queue_grading  # noqa: E402
 from bench.exam_load_data import drop_pg_database, recreate_pg_database  # noqa: E402
 from bench.item_scoring import wait_for_quiet  # noqa: E402
-from coding_lab import assignments, exercises, notebooks  # noqa: E402
+from coding_lab import assignments, exercises, notebook_exercises, notebooks  # noqa: E402
 from coding_lab.comparison import Comparison, outputs_match  # noqa: E402
 from coding_lab.exercises import ExerciseSpec, TestSpec  # noqa: E402
 from coding_lab.harness import TestCase, TestLimits, grade  # noqa: E402
 from coding_lab.models import Submission  # noqa: E402
+from coding_lab.notebook_exercises import NotebookSpec  # noqa: E402
 from sandbox import Limits, RunSpec  # noqa: E402
 from sandbox import run as sandbox_run  # noqa: E402
 from sandbox.backends import get_backend  # noqa: E402
@@ -84,8 +84,6 @@ from student_records.models import OrgKind, Role  # noqa: E402
 
 GOAL_PER_MINUTE = 600
 GOAL_NOTEBOOK_SECONDS = 3.0
-NOTEBOOK_QUEUE = "bench_notebooks"
-NOTEBOOK_DONE = "bench:notebooks:done"  # Redis list the task pushes each score to
 PG_DATABASE = "ardoise_bench_lab"  # recreated for the run, dropped after it
 # A typical beginner's exercise: read numbers, print their sum, the largest and the mean.
 SOLUTION = ("values = [int(word) for word in input().split()]\n"
@@ -105,20 +103,27 @@ def exercise_spec() -> ExerciseSpec:
                         solution=SOLUTION, tests=tests)
 
 
+def seed_school(session: Any, students: int, name: str = "Bench") -> tuple[Any, Any, Any,
+                                                                           list[str]]:
+    """A school, its teacher and a class of ``students``."""
+    board = records.create_organisation(session, f"{name} Board", OrgKind.BOARD)
+    school = records.create_organisation(session, f"{name} School", OrgKind.SCHOOL, board)
+    klass = records.create_class(session, school, "Informatique 5", "INF5")
+    teacher = records.create_person(session, "bench-teacher", password=None)
+    records.assign_role(session, teacher, Role.TEACHER, school)
+    ids = []
+    for n in range(students):
+        student = records.create_person(session, f"bench-student{n}", password=None)
+        records.assign_role(session, student, Role.STUDENT, school)
+        records.enrol(session, klass, student, Role.STUDENT)
+        ids.append(student.id)
+    return school, klass, teacher, ids
+
+
 def seed(database: Database, students: int) -> tuple[str, list[str], list[TestCase]]:
     now = utcnow()
     with database.session() as session:
-        board = records.create_organisation(session, "Bench Board", OrgKind.BOARD)
-        school = records.create_organisation(session, "Bench School", OrgKind.SCHOOL, board)
-        klass = records.create_class(session, school, "Informatique 5", "INF5")
-        teacher = records.create_person(session, "bench-teacher", password=None)
-        records.assign_role(session, teacher, Role.TEACHER, school)
-        ids = []
-        for n in range(students):
-            student = records.create_person(session, f"bench-student{n}", password=None)
-            records.assign_role(session, student, Role.STUDENT, school)
-            records.enrol(session, klass, student, Role.STUDENT)
-            ids.append(student.id)
+        school, klass, teacher, ids = seed_school(session, students)
         exercise = exercises.create_exercise(session, school.id, exercise_spec(), teacher.id,
                                              now)
         if exercise.verified_at is None:
@@ -262,45 +267,60 @@ def notebook_pair() -> tuple[str, str]:
     return source, json.dumps(handed_in)
 
 
-@celery.task(name="bench.grade_notebook", acks_late=True)
-def grade_notebook_task(job: str, source: str, submission: str, backend: str) -> None:
-    """Stand-in for the product's notebook task: grade, then push the score to Redis."""
-    report = notebooks.grade_notebook(source, submission, backend=backend)
-    done = {"job": job, "score": report.results["score"],
-            "max_score": report.results["max_score"]}
-    redis.Redis.from_url(celery.conf.broker_url).rpush(NOTEBOOK_DONE, json.dumps(done))
+def seed_notebook(database: Database, students: int, source: str,
+                  backend: str) -> tuple[str, list[str]]:
+    """The class of ``students`` and the notebook exercise given to it."""
+    now = utcnow()
+    with database.session() as session:
+        school, klass, teacher, ids = seed_school(session, students, "Bench Notebook")
+        exercise = notebook_exercises.create_notebook_exercise(
+            session, school.id, NotebookSpec(title="Fonctions", statement={"fr": "Complétez."},
+                                             source=source.encode()),
+            teacher.id, now, backend=backend)
+        if exercise.verified_at is None:
+            raise SystemExit(f"the teacher's notebook fails: {exercise.verification}")
+        exercises.publish(session, exercise.id)
+        assignment = assignments.create_assignment(
+            session, exercise.id, klass.id, opens_at=now - timedelta(hours=1),
+            due_at=now + timedelta(days=1))
+        return assignment.id, ids
 
 
-def notebook_round(source: str, submission: str, count: int, backend: str, redis_url: str,
-                   at_once: bool, timeout: float) -> dict[str, Any]:
-    """``count`` notebooks through the worker, one after the other or all queued at once."""
-    client = redis.Redis.from_url(redis_url)
-    client.delete(NOTEBOOK_DONE)
+def notebook_round(database: Database, assignment_id: str, students: list[str],
+                   submission: str, count: int, at_once: bool,
+                   timeout: float) -> dict[str, Any]:
+    """``count`` notebooks handed in and graded by the worker, one after the other or all
+    queued at once."""
     latencies: list[float] = []
+    ids: list[str] = []
 
-    def finished(expected: int) -> None:
-        for _ in range(expected):
-            popped = client.blpop([NOTEBOOK_DONE], timeout=timeout)
-            if popped is None:
-                raise SystemExit(f"no notebook graded within {timeout} s")
-            done = json.loads(popped[1])
-            if done["score"] != done["max_score"] or not done["max_score"]:
-                raise SystemExit(f"the right notebook did not get every point: {done}")
+    def hand_in(n: int) -> Submission:
+        with database.session() as session:
+            return notebook_exercises.submit_notebook(
+                session, assignment_id, students[n % len(students)], submission.encode(),
+                utcnow())
 
     started = time.perf_counter()
     if at_once:
-        for _ in range(count):
-            grade_notebook_task.apply_async((uuid.uuid4().hex, source, submission, backend),
-                                            queue=NOTEBOOK_QUEUE)
-        finished(count)
+        made = [hand_in(n) for n in range(count)]
+        for handed in made:
+            queue_grading(handed)
+        ids = [m.id for m in made]
+        wait_graded(database, ids, timeout)
     else:
-        for _ in range(count):
+        for n in range(count):
             queued = time.perf_counter()
-            grade_notebook_task.apply_async((uuid.uuid4().hex, source, submission, backend),
-                                            queue=NOTEBOOK_QUEUE)
-            finished(1)
+            handed = hand_in(n)
+            queue_grading(handed)
+            wait_graded(database, [handed.id], timeout)
             latencies.append(time.perf_counter() - queued)
+            ids.append(handed.id)
     wall = time.perf_counter() - started
+    with database.session() as session:
+        rows = list(session.scalars(select(Submission).where(Submission.id.in_(ids))))
+    wrong = [(r.score, r.max_score) for r in rows if r.score != r.max_score or not r.max_score]
+    if wrong:
+        raise SystemExit(f"the right notebook did not get every point: {wrong[:3]}")
     figures: dict[str, Any] = {"notebooks": count, "wall_s": round(wall, 2),
                                "per_minute": round(count / wall * 60, 1)}
     if latencies:
@@ -330,14 +350,6 @@ def _spread(latencies: list[float]) -> dict[str, float]:
             "max_s": round(ordered[-1], 2)}
 
 
-def start_notebook_worker(workdir: Path, env: dict[str, str], concurrency: int,
-                          redis_url: str) -> subprocess.Popen[bytes]:
-    """This script as a Celery worker of the notebook queue (the task is defined here)."""
-    return _started([sys.executable, str(Path(__file__).resolve()), "--notebook-worker",
-                     "--redis-url", redis_url, "--concurrency", str(concurrency)],
-                    workdir, env, "notebook-worker.log")
-
-
 def _started(argv: list[str], workdir: Path, env: dict[str, str],
              name: str) -> subprocess.Popen[bytes]:
     log = open(workdir / name, "wb")  # noqa: SIM115 - kept for the child's life
@@ -351,32 +363,36 @@ def _started(argv: list[str], workdir: Path, env: dict[str, str],
     return proc
 
 
-def run_notebook_worker(redis_url: str, concurrency: int) -> None:
-    configure_celery(Config(data_dir=Path(tempfile.mkdtemp(prefix="bench-nb-")),
-                            redis_url=redis_url, secret_key="bench"))
-    celery.worker_main(["worker", "-Q", NOTEBOOK_QUEUE, "-c", str(concurrency), "--loglevel",
-                        "INFO", "-P", "prefork", "--without-gossip", "--without-mingle"])
-
-
 def notebook_half(args: argparse.Namespace, workdir: Path, env: dict[str, str],
                   backend: str) -> dict[str, Any]:
     source, submission = notebook_pair()
-    worker = start_notebook_worker(workdir, env, args.concurrency, args.redis_url)
+    url = recreate_pg_database(args.pg_admin, PG_DATABASE)
+    migrate.upgrade(url)
+    env = {**env, "ARDOISE_DATABASE_URL": url}
+    database = Database(url)
+    bind(database)
+    configure_celery(Config(data_dir=workdir, database_url=url, redis_url=args.redis_url,
+                            secret_key="bench"))
+    worker = None
     try:
-        notebook_round(source, submission, 2, backend, args.redis_url, False, args.timeout)
+        assignment_id, students = seed_notebook(database, args.students, source, backend)
+        worker = start_worker(workdir, env, args.concurrency)
+        notebook_round(database, assignment_id, students, submission, 2, False, args.timeout)
         load = wait_for_quiet(args.quiet_wait)
-        figures = {
+        return {
             "load": load,
-            "one_at_a_time": notebook_round(source, submission, args.notebooks, backend,
-                                            args.redis_url, False, args.timeout),
-            "all_at_once": notebook_round(source, submission, args.notebooks, backend,
-                                          args.redis_url, True, args.timeout),
+            "one_at_a_time": notebook_round(database, assignment_id, students, submission,
+                                            args.notebooks, False, args.timeout),
+            "all_at_once": notebook_round(database, assignment_id, students, submission,
+                                          args.notebooks, True, args.timeout),
             "in_process": notebook_baseline(source, submission, args.notebooks, backend),
         }
     finally:
-        worker.terminate()
-        worker.wait(30)
-    return figures
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        database.dispose()
+        drop_pg_database(args.pg_admin, PG_DATABASE)
 
 
 def print_notebook_figures(figures: dict[str, Any], args: argparse.Namespace,
@@ -420,12 +436,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="wait up to this many seconds for other work to calm down")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    parser.add_argument("--notebook-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.notebook_worker:  # the notebook half's worker, started by the benchmark
-        run_notebook_worker(args.redis_url, args.concurrency)
-        return
-
     redis.Redis.from_url(args.redis_url).flushdb()
     workdir = Path(tempfile.mkdtemp(prefix="bench-lab-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARDOISE_")}
@@ -438,8 +449,6 @@ def main(argv: list[str] | None = None) -> None:
         results["code"] = code_half(args, workdir, env, backend)
         print_code_figures(results["code"], args, backend)
     if args.only != "code":
-        configure_celery(Config(data_dir=workdir, redis_url=args.redis_url,
-                                secret_key="bench"))
         results["notebook"] = notebook_half(args, workdir, env, backend)
         print_notebook_figures(results["notebook"], args, backend)
     if args.json:

@@ -84,7 +84,9 @@ def _start(submission_id: str) -> GradingInput | None:
                              exercise_comparison(exercise), exercise.points,
                              exercise.notebook if is_notebook(exercise) else None,
                              exercise.cell_timeout or DEFAULT_CELL_TIMEOUT)
-    _push(submission_id)
+        # What the student's page is told: known here, no need to read the row again.
+        running = {**lab_events.status_payload(submission), "status": "running"}
+    lab_events.emit("submission:status", running, lab_events.student_room(submission.student_id))
     return given
 
 
@@ -117,10 +119,13 @@ def _store(given: GradingInput, submission_id: str, graded: Grading,
             session, submission_id, graded, utcnow(),
             tampered=notebook.tampered if notebook else None,
             feedback=notebook.feedback if notebook else None)
-    if stored:
+        submission = session.get(Submission, submission_id)  # the row store_grade locked
+        pushed = (lab_events.status_payload(submission), submission.student_id) \
+            if stored and submission is not None else None
+    if pushed is not None:
         log.info("submission %s: grade stored (%s/%s)", submission_id, graded.score,
                  graded.max_score)
-        _push(submission_id)
+        lab_events.emit("submission:status", pushed[0], lab_events.student_room(pushed[1]))
         _progress(given.assignment_id)
     else:
         log.info("submission %s: a grade was stored already; this one is dropped",
