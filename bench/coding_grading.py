@@ -51,7 +51,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -366,33 +368,48 @@ def _started(argv: list[str], workdir: Path, env: dict[str, str],
 def notebook_half(args: argparse.Namespace, workdir: Path, env: dict[str, str],
                   backend: str) -> dict[str, Any]:
     source, submission = notebook_pair()
+    with product_database(args, workdir, env) as (database, worker_env):
+        assignment_id, students = seed_notebook(database, args.students, source, backend)
+        with running_worker(workdir, worker_env, args.concurrency):
+            notebook_round(database, assignment_id, students, submission, 2, False,
+                           args.timeout)
+            load = wait_for_quiet(args.quiet_wait)
+            return {
+                "load": load,
+                "one_at_a_time": notebook_round(database, assignment_id, students, submission,
+                                                args.notebooks, False, args.timeout),
+                "all_at_once": notebook_round(database, assignment_id, students, submission,
+                                              args.notebooks, True, args.timeout),
+                "in_process": notebook_baseline(source, submission, args.notebooks, backend),
+            }
+
+
+@contextmanager
+def product_database(args: argparse.Namespace, workdir: Path,
+                     env: dict[str, str]) -> Iterator[tuple[Database, dict[str, str]]]:
+    """A fresh migrated PostgreSQL database bound for this process and Celery, and the
+    environment a worker needs for it; dropped afterwards."""
     url = recreate_pg_database(args.pg_admin, PG_DATABASE)
     migrate.upgrade(url)
-    env = {**env, "ARDOISE_DATABASE_URL": url}
     database = Database(url)
     bind(database)
     configure_celery(Config(data_dir=workdir, database_url=url, redis_url=args.redis_url,
                             secret_key="bench"))
-    worker = None
     try:
-        assignment_id, students = seed_notebook(database, args.students, source, backend)
-        worker = start_worker(workdir, env, args.concurrency)
-        notebook_round(database, assignment_id, students, submission, 2, False, args.timeout)
-        load = wait_for_quiet(args.quiet_wait)
-        return {
-            "load": load,
-            "one_at_a_time": notebook_round(database, assignment_id, students, submission,
-                                            args.notebooks, False, args.timeout),
-            "all_at_once": notebook_round(database, assignment_id, students, submission,
-                                          args.notebooks, True, args.timeout),
-            "in_process": notebook_baseline(source, submission, args.notebooks, backend),
-        }
+        yield database, {**env, "ARDOISE_DATABASE_URL": url}
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
         database.dispose()
         drop_pg_database(args.pg_admin, PG_DATABASE)
+
+
+@contextmanager
+def running_worker(workdir: Path, env: dict[str, str], concurrency: int) -> Iterator[None]:
+    worker = start_worker(workdir, env, concurrency)
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
 
 def print_notebook_figures(figures: dict[str, Any], args: argparse.Namespace,
@@ -457,34 +474,21 @@ def main(argv: list[str] | None = None) -> None:
 
 def code_half(args: argparse.Namespace, workdir: Path, env: dict[str, str],
               backend: str) -> dict[str, Any]:
-    url = recreate_pg_database(args.pg_admin, PG_DATABASE)
-    migrate.upgrade(url)
-    env = {**env, "ARDOISE_DATABASE_URL": url}
-    database = Database(url)
-    bind(database)
-    configure_celery(Config(data_dir=workdir, database_url=url, redis_url=args.redis_url,
-                            secret_key="bench"))
-    worker = None
-    try:
+    with product_database(args, workdir, env) as (database, worker_env):
         assignment_id, students, tests = seed(database, args.students)
-        worker = start_worker(workdir, env, args.concurrency)
-        celery_round(database, assignment_id, students, 2 * args.concurrency, args.timeout)
-        load = wait_for_quiet(args.quiet_wait)
-        return {
-            "load": load,
-            "celery": celery_round(database, assignment_id, students, args.submissions,
-                                   args.timeout),
-            "harness_in_process": harness_round(tests, args.submissions, args.concurrency,
-                                                backend),
-            "run_per_test": per_test_round(tests, max(10, args.submissions // 5),
-                                           args.concurrency, backend),
-        }
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
-        database.dispose()
-        drop_pg_database(args.pg_admin, PG_DATABASE)
+        with running_worker(workdir, worker_env, args.concurrency):
+            celery_round(database, assignment_id, students, 2 * args.concurrency,
+                         args.timeout)
+            load = wait_for_quiet(args.quiet_wait)
+            return {
+                "load": load,
+                "celery": celery_round(database, assignment_id, students, args.submissions,
+                                       args.timeout),
+                "harness_in_process": harness_round(tests, args.submissions,
+                                                    args.concurrency, backend),
+                "run_per_test": per_test_round(tests, max(10, args.submissions // 5),
+                                               args.concurrency, backend),
+            }
 
 
 def print_code_figures(figures: dict[str, Any], args: argparse.Namespace,
