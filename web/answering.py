@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from ardoise.batching import GroupCommit
 from ardoise.clock import iso, utcnow
 from ardoise.db import Database
+from ardoise.errors import DomainError
 from ardoise.worker.tasks import grade_attempt
 from exam_engine import answer_log, attempts, uploads
 from exam_engine.attempts import AttemptRefused
@@ -84,6 +89,61 @@ def readable_attempt(session: Session, user: Person, attempt_id: str) -> Attempt
     return attempt
 
 
+class SaveGroup:
+    """A web process's group commit of saves (:mod:`ardoise.batching`): the saves that arrive
+    while a batch is being written share the next transaction, each still acknowledged only
+    after that commit. A batch that fails as a whole (a lost connection, a conflict with
+    another node) is retried one save per transaction, so that one save's trouble is never
+    another's refusal."""
+
+    def __init__(self, database: Database, grace: float, data_dir: Path) -> None:
+        self.database, self.grace, self.data_dir = database, grace, data_dir
+        self.group: GroupCommit[answer_log.SaveRequest, answer_log.SaveAck] = \
+            GroupCommit(self._apply, max_batch=MAX_SAVE_BATCH)
+
+    def _write(self, requests: Sequence[answer_log.SaveRequest]
+               ) -> list[answer_log.SaveAck | DomainError]:
+        with self.database.session() as session:
+            def check(request: answer_log.SaveRequest) -> None:
+                uploads.check_saved_reference(session, self.data_dir, request.attempt_id,
+                                              request.slot, request.response)
+
+            return answer_log.save_many(session, requests, grace_seconds=self.grace,
+                                        check=check)
+
+    def _apply(self, requests: Sequence[answer_log.SaveRequest]
+               ) -> list[answer_log.SaveAck | BaseException]:
+        try:
+            return list(self._write(requests))
+        except Exception:
+            if len(requests) == 1:
+                raise
+        outcomes: list[answer_log.SaveAck | BaseException] = []
+        for request in requests:
+            try:
+                outcomes.extend(self._write([request]))
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
+
+#: Saves written in one transaction at most.
+MAX_SAVE_BATCH = 64
+_save_groups: WeakKeyDictionary[Database, dict[tuple[float, Path], SaveGroup]] = \
+    WeakKeyDictionary()
+_groups_lock = threading.Lock()
+
+
+def save_group(database: Database, grace: float, data_dir: Path) -> SaveGroup:
+    """The process's group of saves for this database (made on the first save)."""
+    with _groups_lock:
+        groups = _save_groups.setdefault(database, {})
+        group = groups.get((grace, data_dir))
+        if group is None:
+            group = groups[(grace, data_dir)] = SaveGroup(database, grace, data_dir)
+        return group
+
+
 def save(database: Database, grace: float, user: Person, payload: dict[str, Any],
          device_id: str | None, *, data_dir: Path) -> dict[str, Any]:
     """Apply one save; the acknowledgement is built only after the commit.
@@ -94,14 +154,10 @@ def save(database: Database, grace: float, user: Person, payload: dict[str, Any]
     attempt_id = payload.get("attempt_id")
     if not isinstance(attempt_id, str):
         raise AttemptRefused("not_found")
-    with database.session() as session:
-        ack = answer_log.save(
-            session, attempt_id, user.id, slot=payload.get("slot"),  # type: ignore[arg-type]
-            seq=payload.get("seq"), response=payload.get("response"),  # type: ignore[arg-type]
-            now=utcnow(), grace_seconds=grace, device_id=device_id,
-        )
-        uploads.check_saved_reference(session, data_dir, attempt_id, payload.get("slot"),
-                                      payload.get("response"))
+    request = answer_log.SaveRequest(attempt_id, user.id, payload.get("slot"),
+                                     payload.get("seq"), payload.get("response"), utcnow(),
+                                     device_id)
+    ack = save_group(database, grace, data_dir).group.submit(request)
     result = {"ok": True, "seq": ack.seq, "saved_at": ack.saved_at, "hash": ack.hash}
     if ack.stale:
         result["stale_seq"] = True

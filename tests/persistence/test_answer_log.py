@@ -236,3 +236,64 @@ def test_simultaneous_starts_give_one_attempt(database: Database) -> None:
     with database.session() as session:
         slots = attempts.slots_of(session, found[0])
     assert len(slots) == len(ITEMS)
+
+
+def test_a_batch_of_saves_of_two_attempts_each_acknowledged_or_refused_alone(
+        database: Database, started) -> None:  # type: ignore[no-untyped-def]
+    """``save_many`` (the group commit): one attempt saved twice in the batch (its chain goes
+    on from one to the next), a repeat of a seq inside the batch acknowledged as a duplicate,
+    and refusals (another student's attempt, a bad seq, a conflicting seq) that write nothing
+    and leave the others written."""
+    world, sitting, attempt_id, kinds = started
+    first, second = world.students[0].id, world.students[1].id
+    with database.session() as session:
+        other_id = attempts.start_or_resume(session, sitting.id, second, utcnow()).id
+    now = utcnow()
+    answer = right_answer(kinds[0])
+    requests = [
+        answer_log.SaveRequest(attempt_id, first, 0, 1, answer, now),
+        answer_log.SaveRequest(other_id, second, 0, 1, None, now),
+        answer_log.SaveRequest(attempt_id, first, 1, 2, right_answer(kinds[1]), now),
+        answer_log.SaveRequest(attempt_id, second, 0, 3, answer, now),  # not theirs
+        answer_log.SaveRequest(attempt_id, first, 0, 1, answer, now),  # a repeat: duplicate
+        answer_log.SaveRequest(attempt_id, first, 2, 1, answer, now),  # seq 1 taken: conflict
+        answer_log.SaveRequest(other_id, second, 0, True, None, now),  # not a seq
+        answer_log.SaveRequest("no-such-attempt", first, 0, 1, None, now),
+    ]
+    with database.session() as session:
+        outcomes = answer_log.save_many(session, requests, grace_seconds=GRACE)
+    refusals = [o.code if isinstance(o, AttemptRefused) else None for o in outcomes]
+    assert refusals == [None, None, None, "forbidden", None, "seq_conflict", "invalid_response",
+                        "not_found"]
+    one, other, two, _, repeat = outcomes[:5]
+    assert isinstance(repeat, answer_log.SaveAck) and repeat.duplicate
+    assert isinstance(one, answer_log.SaveAck) and repeat.hash == one.hash
+    assert log_count(database, attempt_id) == 2 and log_count(database, other_id) == 1
+    with database.session() as session:
+        mine = answer_log.log_entries(session, attempts.get_attempt(session, attempt_id))
+        theirs = answer_log.log_entries(session, attempts.get_attempt(session, other_id))
+        # Each chain is what one save after the other would have made.
+        assert isinstance(two, answer_log.SaveAck) and isinstance(other, answer_log.SaveAck)
+        assert chain.verify(attempt_id, [e.__dict__ for e in mine]) == two.hash
+        assert chain.verify(other_id, [e.__dict__ for e in theirs]) == other.hash
+        assert attempts.get_attempt(session, attempt_id).last_hash == two.hash
+
+
+def test_a_check_refusing_one_save_of_a_batch_writes_only_the_others(
+        database: Database, started) -> None:  # type: ignore[no-untyped-def]
+    world, _sitting, attempt_id, kinds = started
+    student, now = world.students[0].id, utcnow()
+    requests = [answer_log.SaveRequest(attempt_id, student, slot, slot + 1,
+                                       right_answer(kinds[slot]), now) for slot in range(3)]
+
+    def check(request: answer_log.SaveRequest) -> None:
+        if request.slot == 1:
+            raise AttemptRefused("invalid_response")
+
+    with database.session() as session:
+        outcomes = answer_log.save_many(session, requests, grace_seconds=GRACE, check=check)
+    assert [isinstance(o, answer_log.SaveAck) for o in outcomes] == [True, False, True]
+    with database.session() as session:
+        saved = {s.slot: s.seq for s in attempts.slots_of(session, attempt_id)}
+    assert saved[0] == 1 and saved[1] == 0 and saved[2] == 3
+    assert log_count(database, attempt_id) == 2
