@@ -39,9 +39,9 @@ class _Pending(Generic[Request, Result]):
 
 class GroupCommit(Generic[Request, Result]):
     """Apply requests in batches with ``apply(requests)``, which returns one result or
-    exception per request, in order. An exception raised by ``apply`` itself fails every
-    request of its batch with it (``apply`` is expected to have isolated its requests'
-    own refusals, and to have written nothing if it raises)."""
+    exception per request, in order (its requests' own refusals). When ``apply`` raises, it
+    must have written nothing (one unit of work): the requests of that batch are then
+    applied again one at a time, each caller getting its own request's outcome."""
 
     def __init__(self, apply: Callable[[Sequence[Request]], Sequence[Result | BaseException]],
                  *, max_batch: int = 64) -> None:
@@ -83,11 +83,14 @@ class GroupCommit(Generic[Request, Result]):
         return self._outcome(pending)
 
     def _run(self, batch: list[_Pending[Request, Result]]) -> None:
+        requests = [p.request for p in batch]
         try:
-            outcomes = list(self._apply([p.request for p in batch]))
-            if len(outcomes) != len(batch):
-                raise RuntimeError("a batch must give one outcome per request")
-        except BaseException as error:  # every request of the batch fails with it
+            outcomes = self._call(requests)
+        except Exception as error:
+            # The batch wrote nothing: each of its requests is applied again alone, so
+            # that one request's trouble (or a lost connection) is nobody else's.
+            outcomes = [error] if len(batch) == 1 else [self._alone(r) for r in requests]
+        except BaseException as error:  # the process is stopping: every request fails
             outcomes = [error] * len(batch)
         self.batches += 1
         self.requests += len(batch)
@@ -98,6 +101,18 @@ class GroupCommit(Generic[Request, Result]):
                 item.result = outcome
             item.lead = False
             item.done.set()
+
+    def _call(self, requests: list[Request]) -> list[Result | BaseException]:
+        outcomes = list(self._apply(requests))
+        if len(outcomes) != len(requests):
+            raise RuntimeError("a batch must give one outcome per request")
+        return outcomes
+
+    def _alone(self, request: Request) -> Result | BaseException:
+        try:
+            return self._call([request])[0]
+        except Exception as error:
+            return error
 
     @staticmethod
     def _outcome(pending: _Pending[Request, Result]) -> Result:

@@ -15,6 +15,9 @@ events in ``RATE_WINDOW``) is cut: the extra events are not stored, only counted
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ardoise.errors import Invalid
+from ardoise.errors import DomainError, Invalid
 from exam_engine import attempts as attempt_service
 from exam_engine.models import Attempt, AttemptState
 from proctoring.models import IntegrityEvent, IntegrityFlag, IntegrityPolicy, IntegrityTally
@@ -142,21 +145,43 @@ def _reached(policy: IntegrityPolicy, tally: IntegrityTally) -> dict[str, dict[s
     return reached
 
 
+#: Rules known raised per attempt, as last read from the database (never from a unit of work
+#: that may yet roll back): a flag is never taken back, so an event whose reached rules are
+#: all in here raises nothing and needs no query. Bounded; a forgotten attempt is read again.
+_RAISED: OrderedDict[str, frozenset[str]] = OrderedDict()
+_RAISED_KEPT = 20_000
+_raised_lock = threading.Lock()
+
+
+def _remember_raised(attempt_id: str, rules: set[str]) -> None:
+    with _raised_lock:
+        _RAISED[attempt_id] = frozenset(rules)
+        _RAISED.move_to_end(attempt_id)
+        while len(_RAISED) > _RAISED_KEPT:
+            _RAISED.popitem(last=False)
+
+
 def _raise_flags(session: Session, policy: IntegrityPolicy, attempt: Attempt,
                  tally: IntegrityTally, event: IntegrityEvent,
                  now: datetime) -> list[IntegrityFlag]:
     reached = _reached(policy, tally)
-    if not reached:
+    if not reached or set(reached) <= _RAISED.get(attempt.id, frozenset()):
         return []
     raised = set(session.scalars(select(IntegrityFlag.rule).where(
         IntegrityFlag.attempt_id == attempt.id)))
-    flags = []
+    # Only what was there before this unit of work: its own flags may yet be rolled back.
+    fresh = session.info.setdefault("integrity_new_flags", set())
+    _remember_raised(attempt.id, {r for r in raised if (attempt.id, r) not in fresh})
+    flags: list[IntegrityFlag] = []
+    if event.id is None and not set(reached) <= raised:
+        session.flush()  # the flag names its event
     for rule, detail in sorted(reached.items()):
         if rule in raised:
             continue  # once per rule and attempt: the counts keep growing on the tally
         flag = IntegrityFlag(attempt_id=attempt.id, sitting_id=attempt.sitting_id, rule=rule,
                              raised_at=now, event_id=event.id, detail=detail, paused=False)
         session.add(flag)
+        fresh.add((attempt.id, rule))
         flags.append(flag)
     tally.flags += len(flags)
     return flags
@@ -172,10 +197,71 @@ def record_event(session: Session, attempt: Attempt, kind: str, *, now: datetime
     known = CLIENT_EVENTS if source == "client" else SERVER_EVENTS
     if kind not in known:
         raise Invalid("integrity_event_invalid", field="type")
-    policy = get_policy(session, attempt.sitting_id)
+    recorded = _record(session, attempt, kind, now=now, source=source, client_at=client_at,
+                       detail=detail, policy=get_policy(session, attempt.sitting_id),
+                       tally_of=lambda: _tally(session, attempt))
+    session.flush()
+    return recorded
+
+
+@dataclass(frozen=True)
+class ClientEvent:
+    """One event an exam page reported, as :func:`record_client_events` takes it."""
+
+    attempt: Attempt
+    kind: str
+    now: datetime
+    client_at: datetime | None = None
+    detail: Any = None
+
+
+def record_client_events(session: Session, events: Sequence[ClientEvent]
+                         ) -> list[Recorded | DomainError]:
+    """Record several pages' events (of one attempt or many) in the caller's unit of work,
+    in order, as :func:`record_event` would one after the other: what became of each, or
+    its refusal (an unknown type, which writes nothing).
+
+    The policies are read once per sitting and the tallies locked in one statement, in
+    attempt order (two web nodes' batches never wait on each other in a cycle), so an event
+    costs a share of a few statements, however many the batch holds.
+    """
+    policies = {sitting_id: get_policy(session, sitting_id)
+                for sitting_id in {e.attempt.sitting_id for e in events}}
+    counting = sorted({e.attempt.id for e in events if e.kind in CLIENT_EVENTS and
+                       (policy := policies[e.attempt.sitting_id]) is not None and
+                       e.kind in counted_types(policy.counted)})
+    tallies = {t.attempt_id: t for t in session.scalars(
+        select(IntegrityTally).where(IntegrityTally.attempt_id.in_(counting))
+        .order_by(IntegrityTally.attempt_id).with_for_update())} if counting else {}
+    outcomes: list[Recorded | DomainError] = []
+    for event in events:
+        if event.kind not in CLIENT_EVENTS:
+            outcomes.append(Invalid("integrity_event_invalid", field="type"))
+            continue
+
+        def tally_of(attempt: Attempt = event.attempt) -> IntegrityTally:
+            tally = tallies.get(attempt.id)
+            if tally is None:  # its first event: the tally is made (and locked) now
+                tally = tallies[attempt.id] = _tally(session, attempt)
+            return tally
+
+        outcomes.append(_record(session, event.attempt, event.kind, now=event.now,
+                                source="client", client_at=event.client_at,
+                                detail=event.detail, policy=policies[event.attempt.sitting_id],
+                                tally_of=tally_of))
+    session.flush()
+    return outcomes
+
+
+def _record(session: Session, attempt: Attempt, kind: str, *, now: datetime, source: str,
+            client_at: datetime | None, detail: Any, policy: IntegrityPolicy | None,
+            tally_of: Callable[[], IntegrityTally]) -> Recorded:
+    """One event of a known type, its policy and tally at hand (written at the caller's
+    flush, except what a raised flag needs)."""
+    known = CLIENT_EVENTS if source == "client" else SERVER_EVENTS
     if source == "client" and (policy is None or kind not in counted_types(policy.counted)):
         return Recorded(False, "not_counted")
-    tally = _tally(session, attempt)
+    tally = tally_of()
     if source == "client" and _rate_limited(tally, now):
         return Recorded(False, "rate_limited")
     event = IntegrityEvent(attempt_id=attempt.id, sitting_id=attempt.sitting_id, type=kind,
@@ -183,7 +269,6 @@ def record_event(session: Session, attempt: Attempt, kind: str, *, now: datetime
                            client_at=client_at, detail=_detail(kind, detail))
     session.add(event)
     _count(tally, kind, event, now)
-    session.flush()
     recorded = Recorded(True, event=event)
     if source == "client" and client_at is not None:
         _check_clock(session, attempt, tally, client_at, now)
@@ -198,7 +283,6 @@ def record_event(session: Session, attempt: Attempt, kind: str, *, now: datetime
             for flag in recorded.flags:
                 flag.paused = True
             recorded.paused = True
-    session.flush()
     return recorded
 
 

@@ -92,16 +92,15 @@ def readable_attempt(session: Session, user: Person, attempt_id: str) -> Attempt
 class SaveGroup:
     """A web process's group commit of saves (:mod:`ardoise.batching`): the saves that arrive
     while a batch is being written share the next transaction, each still acknowledged only
-    after that commit. A batch that fails as a whole (a lost connection, a conflict with
-    another node) is retried one save per transaction, so that one save's trouble is never
-    another's refusal."""
+    after that commit. A batch that fails as a whole (a lost connection) is retried one save
+    per transaction, so that one save's trouble is never another's refusal."""
 
     def __init__(self, database: Database, grace: float, data_dir: Path) -> None:
         self.database, self.grace, self.data_dir = database, grace, data_dir
         self.group: GroupCommit[answer_log.SaveRequest, answer_log.SaveAck] = \
             GroupCommit(self._apply, max_batch=MAX_SAVE_BATCH)
 
-    def _write(self, requests: Sequence[answer_log.SaveRequest]
+    def _apply(self, requests: Sequence[answer_log.SaveRequest]
                ) -> list[answer_log.SaveAck | DomainError]:
         with self.database.session() as session:
             def check(request: answer_log.SaveRequest) -> None:
@@ -110,21 +109,6 @@ class SaveGroup:
 
             return answer_log.save_many(session, requests, grace_seconds=self.grace,
                                         check=check)
-
-    def _apply(self, requests: Sequence[answer_log.SaveRequest]
-               ) -> list[answer_log.SaveAck | BaseException]:
-        try:
-            return list(self._write(requests))
-        except Exception:
-            if len(requests) == 1:
-                raise
-        outcomes: list[answer_log.SaveAck | BaseException] = []
-        for request in requests:
-            try:
-                outcomes.extend(self._write([request]))
-            except Exception as error:
-                outcomes.append(error)
-        return outcomes
 
 
 #: Saves written in one transaction at most.

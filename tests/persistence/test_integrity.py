@@ -260,3 +260,55 @@ def test_a_review_a_second_review_and_the_report(database: Database,
         assert ",away_seconds," in mine and ",suspicious,Away 30 s" in mine
         assert ",no_issue,Checked with the room proctor.,no" in mine
         assert len(lines) == 3  # both students' attempts
+
+
+def test_a_batch_of_events_counts_as_one_after_the_other(database: Database,
+                                                         world: dict[str, Any]) -> None:
+    """``record_client_events`` (the web node's group commit): two attempts' events in one
+    batch, tallies made on the first event, a threshold reached inside the batch flagging
+    once, an unknown type refused alone, an uncounted one dropped."""
+    t0 = world["now"]
+    with database.session() as session:
+        policy(session, world, counted=["tab_hidden", "tab_visible", "copy"],
+               thresholds={"focus_losses": 2})
+    mine, theirs = world["attempt"], world["other"]
+    plan = [(mine, "tab_hidden", 0), (theirs, "copy", 1), (mine, "tab_visible", 5),
+            (mine, "telepathy", 6), (mine, "paste", 7), (mine, "tab_hidden", 8),
+            (mine, "tab_visible", 9), (mine, "tab_hidden", 10)]
+    with database.session() as session:
+        found = {a.id: a for a in session.scalars(select(Attempt))}
+        outcomes = events.record_client_events(session, [
+            events.ClientEvent(found[a], kind, t0 + timedelta(seconds=s)) for a, kind, s in plan])
+    assert isinstance(outcomes[3], Invalid)
+    stored = [o.stored if isinstance(o, events.Recorded) else None for o in outcomes]
+    assert stored == [True, True, True, None, False, True, True, True]
+    flagged = [[f.rule for f in o.flags] if isinstance(o, events.Recorded) else None
+               for o in outcomes]
+    assert flagged == [[], [], [], None, [], ["focus_losses"], [], []]
+    assert outcomes[2].event.duration_ms == 5000  # type: ignore[union-attr]
+    with database.session() as session:
+        tally = session.get(IntegrityTally, mine)
+        assert tally is not None and tally.counts["tab_hidden"] == 3 and tally.flags == 1
+        assert session.get(IntegrityTally, theirs).counts == {"copy": 1}  # type: ignore[union-attr]
+        assert [f.rule for f in events.flags_of(session, mine)] == ["focus_losses"]
+        assert session.scalar(select(func.count()).select_from(IntegrityEvent)) == 6
+
+
+def test_a_flag_rolled_back_is_raised_again(database: Database, world: dict[str, Any]) -> None:
+    """A batch that raised a flag and then failed leaves no trace: the next event to reach
+    the rule raises it (what is known raised comes only from committed rows)."""
+    t0 = world["now"]
+    with database.session() as session:
+        policy(session, world, counted=["copy"], thresholds={"copy_paste": 1})
+    with pytest.raises(RuntimeError), database.session() as session:
+        attempt = session.get(Attempt, world["attempt"])
+        assert attempt is not None
+        first, again = events.record_client_events(session, [
+            events.ClientEvent(attempt, "copy", t0), events.ClientEvent(attempt, "copy", t0)])
+        assert [f.rule for f in first.flags] == ["copy_paste"]  # type: ignore[union-attr]
+        assert again.flags == []  # type: ignore[union-attr]
+        raise RuntimeError("the connection was lost before the commit")
+    with database.session() as session:
+        assert events.flags_of(session, world["attempt"]) == []
+        retried = record(session, world["attempt"], "copy", t0 + timedelta(seconds=1))
+        assert [f.rule for f in retried.flags] == ["copy_paste"]

@@ -92,3 +92,39 @@ def test_an_apply_with_the_wrong_number_of_outcomes_is_an_error() -> None:
         group.submit(1)
     with pytest.raises(ValueError):
         GroupCommit(lambda rs: list(rs), max_batch=0)
+
+
+def test_a_failed_batch_is_applied_again_one_request_at_a_time() -> None:
+    """``apply`` fails any batch holding 5 (as a lost connection would): its batch is
+    retried request by request, and only 5's caller gets the error."""
+    gate = Gate()
+
+    def apply(requests: Sequence[int]) -> list[int | BaseException]:
+        if len(gate.batches) >= 1 and 5 in requests:
+            gate.batches.append(list(requests))
+            raise ConnectionError("connection lost")
+        return gate(requests)
+
+    group: GroupCommit[int, int] = GroupCommit(apply)
+    first: dict[str, object] = {}
+    leader = threading.Thread(target=lambda: first.setdefault("r", group.submit(2)))
+    leader.start()
+    assert gate.entered.wait(10)
+    results: dict[int, object] = {}
+
+    def call(value: int) -> None:
+        try:
+            results[value] = group.submit(value)
+        except ConnectionError as error:
+            results[value] = str(error)
+
+    waiting = [threading.Thread(target=call, args=(v,)) for v in (4, 5, 6)]
+    for thread in waiting:
+        thread.start()
+    while len(group._queue) < 3:
+        threading.Event().wait(0.01)
+    gate.release.set()
+    for thread in [leader, *waiting]:
+        thread.join(10)
+    assert first["r"] == 20 and results == {4: 40, 5: "connection lost", 6: 60}
+    assert gate.batches == [[2], [4, 5, 6], [4], [5], [6]]

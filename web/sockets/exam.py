@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from flask import Flask
 from flask_babel import force_locale
+from sqlalchemy import select
 
+from ardoise.batching import GroupCommit
 from ardoise.clock import iso, parse_iso, utcnow
 from ardoise.errors import DomainError
 from exam_engine import attempts
 from exam_engine.attempts import AttemptRefused
+from exam_engine.models import Attempt
 from proctoring import access
 from proctoring import events as integrity
 from proctoring.access import AccessRefused, SebProof
@@ -32,6 +36,9 @@ class ExamNamespace(socketio.Namespace):
         self.app = app
         self.database = app.extensions["ardoise.db"]
         self.config = app.extensions["ardoise.config"]
+        #: The process's group commit of integrity events (as the saves have theirs).
+        self.event_group: GroupCommit[EventRequest, EventOutcome | None] = GroupCommit(
+            self._record_events, max_batch=64)
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Contract events are named "attempt:join"; handlers are "on_attempt_join".
@@ -162,18 +169,12 @@ class ExamNamespace(socketio.Namespace):
             attempt_id = data["attempt_id"]
             if attempt_id not in state["joined"]:
                 raise AttemptRefused("forbidden")
-            with self.database.session() as session:
-                attempt = attempts.get_attempt(session, attempt_id)
-                if attempt.student_id != state["user"].id:
-                    raise AttemptRefused("forbidden")
-                if attempt.state.value != "in_progress":
-                    return {"ok": True}
-                recorded = integrity.record_event(
-                    session, attempt, data["type"][:32], now=utcnow(),
-                    client_at=_client_time(data.get("client_ts")), detail=data.get("detail"))
-                sitting_id, student_id = attempt.sitting_id, attempt.student_id
-                clock = answering.clock_view(attempt)
-                pushed = _proctor_view(recorded, attempt_id, student_id)
+            outcome = self.event_group.submit(EventRequest(
+                attempt_id, state["user"].id, data["type"][:32], utcnow(),
+                _client_time(data.get("client_ts")), data.get("detail")))
+            if outcome is None:  # the attempt is no longer in progress: nothing to record
+                return {"ok": True}
+            recorded = outcome.recorded
             if recorded.warn:
                 with self.app.app_context(), force_locale(state.get("locale", "fr")):
                     text = integrity_warning([f.rule for f in recorded.flags])
@@ -181,13 +182,43 @@ class ExamNamespace(socketio.Namespace):
             if recorded.paused:
                 self.emit("attempt:state", {"state": "paused", "reason": "integrity"},
                           room=f"attempt:{attempt_id}")
-                self.emit("timer:sync", clock, room=f"attempt:{attempt_id}")
-            if pushed is not None:
-                self.server.emit("proctor:event", pushed, room=sitting_room(sitting_id),
+                self.emit("timer:sync", outcome.clock, room=f"attempt:{attempt_id}")
+            if outcome.pushed is not None:
+                self.server.emit("proctor:event", outcome.pushed,
+                                 room=sitting_room(outcome.sitting_id),
                                  namespace=PROCTOR_NAMESPACE)
             return {"ok": True}
 
         return self._guard(sid, act)
+
+    def _record_events(self, requests: Sequence[EventRequest]
+                       ) -> list[EventOutcome | None | DomainError]:
+        """A batch of pages' integrity events in one unit of work (``self.event_group``)."""
+        with self.database.session() as session:
+            found = {a.id: a for a in session.scalars(select(Attempt).where(
+                Attempt.id.in_({r.attempt_id for r in requests})))}
+            outcomes: list[EventOutcome | None | DomainError] = []
+            taken: list[tuple[int, Attempt]] = []
+            for request in requests:
+                attempt = found.get(request.attempt_id)
+                if attempt is None:
+                    outcomes.append(AttemptRefused("not_found"))
+                elif attempt.student_id != request.student_id:
+                    outcomes.append(AttemptRefused("forbidden"))
+                elif attempt.state.value != "in_progress":
+                    outcomes.append(None)
+                else:
+                    outcomes.append(None)
+                    taken.append((len(outcomes) - 1, attempt))
+            recorded = integrity.record_client_events(session, [
+                integrity.ClientEvent(attempt, requests[i].kind, requests[i].now,
+                                      requests[i].client_at, requests[i].detail)
+                for i, attempt in taken])
+            for (index, attempt), result in zip(taken, recorded, strict=True):
+                outcomes[index] = result if isinstance(result, DomainError) else EventOutcome(
+                    result, attempt.sitting_id, answering.clock_view(attempt),
+                    _proctor_view(result, attempt.id, attempt.student_id))
+        return outcomes
 
     def on_attempt_save(self, sid: str, data: Any) -> dict[str, Any]:
         def act(state: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +244,28 @@ class ExamNamespace(socketio.Namespace):
             return ack
 
         return self._guard(sid, act)
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    """An exam page's ``integrity:event``, as the batch records it."""
+
+    attempt_id: str
+    student_id: str
+    kind: str
+    now: datetime
+    client_at: datetime | None
+    detail: Any
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What became of a recorded event, and what its page and proctors are told."""
+
+    recorded: integrity.Recorded
+    sitting_id: str
+    clock: dict[str, Any]
+    pushed: dict[str, Any] | None
 
 
 def _client_time(value: Any) -> datetime | None:
