@@ -7,6 +7,9 @@ note beside it. The report gathers what the server kept (events with the time aw
 addresses and devices seen, the flags) and what the staff did to the attempt (the audit
 trail: pauses, extensions, unlocks, notes). Once the sitting's retention period has passed,
 the report says the detail was purged and the review is all that remains.
+
+The timeline (events and staff actions in one list, oldest first) and a proctor's note are
+the same here for the report page, its PDF and the proctor's live console.
 """
 
 from __future__ import annotations
@@ -24,15 +27,19 @@ from sqlalchemy.orm import Session
 from ardoise.clock import iso
 from ardoise.errors import Conflict, Invalid
 from exam_engine.models import Attempt, Sitting
-from proctoring.events import events_of, flags_of
+from proctoring.events import DETAIL_KEYS, events_of, flags_of
 from proctoring.models import IntegrityEvent, IntegrityReview, IntegrityTally
 from student_records import service as records
 from student_records.models import AuditEntry, Person
 
 STATUSES = ("not_reviewed", "no_issue", "suspicious", "violation")
 MAX_NOTE = 4000
+#: A proctor's note on an attempt (in the audit trail, shown in its timeline).
+MAX_PROCTOR_NOTE = 2000
 #: Staff actions on an attempt that belong in its integrity report.
 REPORTED_ACTIONS = ("pause", "resume", "extend", "unlock", "note", "announce_one", "end_attempt")
+#: What a staff action shows of its audit detail in a timeline (never the student's id).
+ACTION_DETAIL_KEYS = ("text", "minutes", "percent")
 
 
 @dataclass
@@ -106,9 +113,55 @@ def _actions(session: Session, attempt_id: str) -> list[dict[str, Any]]:
             detail = json.loads(entry.detail or "{}")
         except ValueError:
             detail = {}
+        if not isinstance(detail, dict):
+            detail = {}
         actions.append({"at": entry.at, "action": entry.action,
                         "by": people[entry.actor_id], "detail": detail})
     return actions
+
+
+def add_note(session: Session, sitting: Sitting, attempt: Attempt, author: Person,
+             text: str) -> str:
+    """A proctor's note on the attempt, kept in the audit trail; returns the text kept.
+
+    :raises Invalid: an empty note or one longer than ``MAX_PROCTOR_NOTE`` (``note_invalid``).
+    """
+    text = text.strip()
+    if not text or len(text) > MAX_PROCTOR_NOTE:
+        raise Invalid("note_invalid", field="text")
+    records.audit(session, author, "note", "attempt", attempt.id, sitting.organisation_id,
+                  text=text)
+    session.flush()
+    return text
+
+
+def _timeline(events: list[IntegrityEvent],
+              actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    entries = [{"at": e.server_at, "client_at": e.client_at, "kind": e.type,
+                "source": e.source, "severity": e.severity, "by": "",
+                "duration_ms": e.duration_ms,
+                "detail": {k: v for k, v in (e.detail or {}).items()
+                           if k in DETAIL_KEYS.get(e.type, ())}}
+               for e in events]
+    entries += [{"at": a["at"], "client_at": None, "kind": a["action"], "source": "staff",
+                 "severity": "staff", "by": a["by"], "duration_ms": None,
+                 "detail": {k: v for k, v in dict(a["detail"]).items()
+                            if k in ACTION_DETAIL_KEYS}}
+                for a in actions]
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
+def timeline(found: IntegrityReport) -> list[dict[str, Any]]:
+    """The report's events and staff actions in one list, oldest first. Each entry has
+    ``at`` (the server's time), ``client_at``, ``kind``, ``source`` (client, server or
+    staff), ``severity`` (staff for an action), ``by``, ``duration_ms`` (the time away, on
+    the event that ends an absence) and ``detail`` (only the keys its kind may show)."""
+    return _timeline(found.events, found.actions)
+
+
+def attempt_timeline(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
+    """The attempt's timeline (see :func:`timeline`) without the rest of its report."""
+    return _timeline(events_of(session, attempt.id), _actions(session, attempt.id))
 
 
 def report(session: Session, attempt: Attempt) -> IntegrityReport:

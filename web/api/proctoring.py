@@ -1,7 +1,9 @@
 """The proctor's actions beyond pause, resume, extend and unlock (``web.api.routes``): a
 message to one student, an extension for every student in progress (minutes or a percentage
-of the time limit), and ending one attempt. Each checks that the caller supervises the
-sitting's school, is audited, and reaches the students' pages over ``/exam``."""
+of the time limit), ending one attempt, and a note on an attempt. Each checks that the caller
+supervises the sitting's school and is audited; those that concern the student reach their
+page over ``/exam``. An attempt's timeline (its integrity events and the staff's actions and
+notes, as in its integrity report) is read by the same people."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ardoise.worker.tasks import grade_attempt
 from exam_engine import attempts, sittings
 from exam_engine.attempts import AttemptRefused
 from exam_engine.models import Attempt, AttemptState, Sitting
+from proctoring import reviews
 from student_records import service as records
 from web import answering
 from web.access import SUPERVISING, login_required, may_staff
@@ -24,6 +27,7 @@ from web.api.routes import _user, bp
 from web.context import config, unit_of_work
 from web.sockets import emit_to_attempt
 from web.supervision import MAX_ANNOUNCEMENT, extension_seconds
+from web.teacher.reviews import event_name
 
 
 def _body() -> dict[str, Any]:
@@ -97,3 +101,35 @@ def end_attempt(attempt_id: str) -> ResponseReturnValue:
         emit_to_attempt(current_app._get_current_object(),  # type: ignore[attr-defined]
                         attempt_id, "attempt:closed", {"reason": "proctor"})
     return jsonify({"ok": True, "receipt": receipt})
+
+
+def _timeline_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"at": iso(entry["at"]), "client_at": iso(entry["client_at"]),
+            "type": entry["kind"], "source": entry["source"], "severity": entry["severity"],
+            "label": event_name(entry["kind"]), "by": entry["by"],
+            "duration_ms": entry["duration_ms"], "detail": entry["detail"]}
+
+
+@bp.get("/attempts/<attempt_id>/timeline")
+@login_required
+def attempt_timeline(attempt_id: str) -> ResponseReturnValue:
+    """The attempt's integrity events and the staff's actions and notes, oldest first."""
+    with unit_of_work() as db:
+        attempt = attempts.get_attempt(db, attempt_id)
+        _supervised(db, attempt.sitting_id)
+        entries = [_timeline_entry(entry) for entry in reviews.attempt_timeline(db, attempt)]
+    return jsonify({"attempt_id": attempt_id, "server_now": iso(utcnow()),
+                    "max_note": reviews.MAX_PROCTOR_NOTE, "entries": entries})
+
+
+@bp.post("/attempts/<attempt_id>/notes")
+@login_required
+def add_note(attempt_id: str) -> ResponseReturnValue:
+    """``{"text": ...}``: a proctor's note on the attempt, as on its integrity report."""
+    text = _body().get("text")
+    with unit_of_work() as db:
+        attempt = attempts.get_attempt(db, attempt_id)
+        sitting = _supervised(db, attempt.sitting_id)
+        kept = reviews.add_note(db, sitting, attempt, _user(), text if isinstance(text, str)
+                                else "")
+    return jsonify({"ok": True, "text": kept}), 201

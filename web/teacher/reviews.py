@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
-from ardoise.errors import DomainError, Invalid
+from ardoise.errors import DomainError
 from exam_engine import attempts, sittings
 from exam_engine.models import Attempt, Sitting
 from proctoring import reviews
@@ -35,7 +35,11 @@ STATUS_LABELS = {
     "not_reviewed": lazy_gettext("Not reviewed"), "no_issue": lazy_gettext("No issue"),
     "suspicious": lazy_gettext("Suspicious"), "violation": lazy_gettext("Violation"),
 }
-MAX_NOTE = 2000
+#: Staff actions named in a timeline beside the events (``EVENT_NAMES``).
+ACTION_NAMES = {
+    "announce_one": lazy_gettext("Message to the student"),
+    "end_attempt": lazy_gettext("Exam ended by a proctor"),
+}
 
 
 def _sitting(db: Any, sitting_id: str, roles: tuple[Role, ...]) -> Sitting:
@@ -50,20 +54,16 @@ def _attempt(db: Any, attempt_id: str, roles: tuple[Role, ...]) -> tuple[Attempt
     return attempt, _sitting(db, attempt.sitting_id, roles)
 
 
+def event_name(kind: str) -> str:
+    """An event's or a staff action's name in a timeline, in the current language."""
+    return str(EVENT_NAMES.get(kind) or ACTION_NAMES.get(kind) or kind)
+
+
 def _helpers() -> dict[str, Any]:
     return {"status_label": lambda s: STATUS_LABELS.get(s, s),
             "flag_label": lambda r: FLAG_BADGES.get(r, r),
-            "event_name": lambda e: EVENT_NAMES.get(e, e), "statuses": reviews.STATUSES[1:]}
-
-
-def timeline(found: reviews.IntegrityReport) -> list[dict[str, Any]]:
-    """Events and staff actions in one list, oldest first."""
-    entries = [{"at": e.server_at, "kind": e.type, "severity": e.severity, "by": "",
-                "duration_ms": e.duration_ms, "detail": dict(e.detail or {})}
-               for e in found.events]
-    entries += [{"at": a["at"], "kind": a["action"], "severity": "staff", "by": a["by"],
-                 "duration_ms": None, "detail": a["detail"]} for a in found.actions]
-    return sorted(entries, key=lambda entry: entry["at"])
+            "event_name": event_name, "statuses": reviews.STATUSES[1:],
+            "max_note": reviews.MAX_PROCTOR_NOTE}
 
 
 @bp.get("/sittings/<sitting_id>/reviews")
@@ -107,7 +107,7 @@ def _report_page(attempt_id: str, status: int = 200,
             [i for i in (found.review.reviewed_by, found.review.second_by) if i])))}
         return render_template(
             "teacher/integrity_report.html", sitting=sitting, report=found, people=people,
-            timeline=timeline(found),
+            timeline=reviews.timeline(found),
             may_review=sitting.organisation_id in staff_orgs(db, g.user, AUTHORING),
             form=form or {}, **_helpers()), status
 
@@ -143,14 +143,11 @@ def attempt_review(attempt_id: str) -> ResponseReturnValue:
 @bp.post("/attempts/<attempt_id>/note")
 @role_required(Role.TEACHER, Role.PROCTOR)
 def attempt_note(attempt_id: str) -> ResponseReturnValue:
-    text = request.form.get("text", "").strip()
+    text = request.form.get("text", "")
     try:
-        if not text or len(text) > MAX_NOTE:
-            raise Invalid("note_invalid")
         with unit_of_work() as db:
             attempt, sitting = _attempt(db, attempt_id, SUPERVISING)
-            records.audit(db, g.user, "note", "attempt", attempt.id, sitting.organisation_id,
-                          text=text)
+            reviews.add_note(db, sitting, attempt, g.user, text)
     except DomainError as error:
         flash(message_for(error.code, error.params), "error")
         return _report_page(attempt_id, 422, {"note_text": text})
@@ -168,9 +165,9 @@ def attempt_integrity_pdf(attempt_id: str) -> ResponseReturnValue:
 
         def label(key: str) -> str:
             kind, _sep, name = key.partition(":")
-            return str((FLAG_BADGES if kind == "flag" else EVENT_NAMES).get(name, name))
+            return str(FLAG_BADGES.get(name, name)) if kind == "flag" else event_name(name)
 
-        data = report_pdf(found, sitting.title, timeline(found), label,
+        data = report_pdf(found, sitting.title, reviews.timeline(found), label,
                           lambda s: str(STATUS_LABELS.get(s, s)),
                           lambda moment: format_datetime(moment, "medium"))
         records.audit(db, g.user, "export_integrity", "attempt", attempt.id,

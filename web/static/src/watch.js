@@ -3,7 +3,10 @@
 // keyboard focus from a proctor about to press Pause), with Pause / Resume /
 // +5 min buttons that call the REST API. Integrity flags show as badges and put
 // their student at the top; the sitting's `proctor:event`s (Socket.IO `/proctor`)
-// refresh the table at once rather than at the next poll.
+// refresh the table at once rather than at the next poll. Each student's "Timeline"
+// button opens a row beneath theirs with their integrity events and the staff's
+// actions and notes (refreshed when one of their events arrives) and a form to add a
+// note, the same note as on their integrity report.
 
 import { io } from "socket.io-client";
 
@@ -35,12 +38,29 @@ function timeCell(cell, iso) {
   time.textContent = localTime(iso);
 }
 
+function attemptUrl(template, attemptId) {
+  return (template || "").replace("__attempt__", encodeURIComponent(attemptId));
+}
+
+async function postJson(url, payload, table) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(table) },
+    body: JSON.stringify(payload),
+  });
+  const body = await response.json().catch(() => ({}));
+  return { response, body };
+}
+
 class ProgressTable {
   constructor(table) {
     this.table = table;
     this.url = table.dataset.progressUrl;
     this.body = table.tBodies[0] || table.appendChild(document.createElement("tbody"));
     this.rows = new Map();
+    // Rows whose timeline is open, refreshed when one of their events arrives.
+    this.opened = new Set();
     this.delay = POLL_MS;
     this.status = document.getElementById("watch-status");
     if (!this.status) {
@@ -68,6 +88,8 @@ class ProgressTable {
       this.table.dataset.updatedAt = new Date().toISOString();
       this.delay = POLL_MS;
       if (this.status.dataset.source === "poll") this.say("", "poll");
+      // A timeline that failed to load is tried again once the server answers.
+      for (const row of this.opened) if (row.detail?.problem.textContent) this.loadTimeline(row);
     } catch (error) {
       // The server restarting must not stop the watch: slow down and keep trying.
       this.delay = Math.min(this.delay * 2, MAX_POLL_MS);
@@ -84,7 +106,10 @@ class ProgressTable {
   render(payload) {
     const candidates = Array.isArray(payload?.candidates) ? payload.candidates : [];
     const seen = new Set();
-    candidates.forEach((candidate, index) => {
+    // Keep the server's order without moving rows that are already in place (a moved row
+    // loses the focus); a student's timeline row follows theirs.
+    let cursor = this.body.firstElementChild;
+    for (const candidate of candidates) {
       const key = String(candidate.person_id);
       seen.add(key);
       let row = this.rows.get(key);
@@ -93,17 +118,21 @@ class ProgressTable {
         this.rows.set(key, row);
       }
       this.fillRow(row, candidate);
-      // Keep the server's order without moving rows that are already in place.
-      if (this.body.children[index] !== row.tr) this.body.insertBefore(row.tr, this.body.children[index] || null);
-    });
+      for (const tr of row.detail ? [row.tr, row.detail.tr] : [row.tr]) {
+        if (tr === cursor) cursor = cursor.nextElementSibling;
+        else this.body.insertBefore(tr, cursor);
+      }
+    }
     for (const [key, row] of this.rows) {
       if (!seen.has(key)) {
         row.tr.remove();
+        row.detail?.tr.remove();
+        this.opened.delete(row);
         this.rows.delete(key);
       }
     }
     // Rows the server rendered with the page give way to the live ones.
-    const live = new Set([...this.rows.values()].map((row) => row.tr));
+    const live = new Set([...this.rows.values()].flatMap((row) => (row.detail ? [row.tr, row.detail.tr] : [row.tr])));
     [...this.body.rows].forEach((tr) => { if (!live.has(tr)) tr.remove(); });
   }
 
@@ -139,6 +168,13 @@ class ProgressTable {
     row.unlock = button("unlock", this.label("unlock", "Unlock"));
     row.message = button("announce", this.label("announce", "Message"));
     row.end = button("end", this.label("end", "End"));
+    row.timeline = document.createElement("button");
+    row.timeline.type = "button";
+    row.timeline.className = "watch-timeline";
+    row.timeline.textContent = this.label("timeline", "Timeline");
+    row.timeline.setAttribute("aria-expanded", "false");
+    row.timeline.addEventListener("click", () => this.toggleTimeline(row));
+    row.detail = null;
     return row;
   }
 
@@ -172,7 +208,7 @@ class ProgressTable {
     timeCell(cells.last_saved, candidate.last_saved_at);
     // The student's integrity report (timeline, addresses, notes) from their name.
     const reportUrl = candidate.attempt_id && this.table.dataset.reportUrl
-      ? this.table.dataset.reportUrl.replace("__attempt__", encodeURIComponent(candidate.attempt_id)) : "";
+      ? attemptUrl(this.table.dataset.reportUrl, candidate.attempt_id) : "";
     const link = cells.username.querySelector("a");
     if (reportUrl && (!link || link.getAttribute("href") !== reportUrl)) {
       const anchor = document.createElement("a");
@@ -191,6 +227,8 @@ class ProgressTable {
     // only touched when the set changes, so a focused button stays focused.
     const wanted = open ? [state === "paused" ? row.resume : row.pause, row.extend, row.message, row.unlock, row.end]
       : locked ? [row.message, row.unlock, row.end] : [];
+    // The timeline stays at hand once the exam is over: its notes are for after, too.
+    if (candidate.attempt_id && this.table.dataset.timelineUrl) wanted.unshift(row.timeline);
     const current = [...cells.actions.children];
     if (wanted.length !== current.length || wanted.some((b, i) => b !== current[i])) {
       cells.actions.replaceChildren(...wanted);
@@ -202,6 +240,217 @@ class ProgressTable {
     row.unlock.setAttribute("aria-label", `${this.label("unlock", "Unlock")} — ${who}`);
     row.message.setAttribute("aria-label", `${this.label("announce", "Message")} — ${who}`);
     row.end.setAttribute("aria-label", `${this.label("end", "End")} — ${who}`);
+    row.timeline.setAttribute("aria-label", `${this.label("timeline", "Timeline")} — ${who}`);
+    if (row.detail) {
+      row.detail.section.setAttribute("aria-label", this.label("timeline-of", "Timeline of %(name)s").replace("%(name)s", who));
+      if (row.detail.attemptId !== (candidate.attempt_id || "")) this.closeTimeline(row);
+    }
+  }
+
+  // The row beneath a student's, made the first time their timeline opens.
+  createDetail(row) {
+    const attemptId = row.candidate.attempt_id;
+    const tr = document.createElement("tr");
+    tr.className = "timeline-row";
+    tr.id = `timeline-${attemptId}`;
+    tr.hidden = true;
+    tr.dataset.timelineOf = attemptId;
+    const cell = document.createElement("td");
+    cell.colSpan = this.table.tHead?.rows[0]?.cells.length || 8;
+    const box = document.createElement("div");
+    box.className = "console-detail";
+
+    const section = document.createElement("section");
+    section.className = "console-timeline";
+    const list = document.createElement("ol");
+    list.className = "timeline";
+    list.tabIndex = 0; // a long timeline scrolls: reachable by keyboard
+    const empty = document.createElement("p");
+    empty.className = "empty";
+    empty.hidden = true;
+    empty.textContent = this.label("timeline-empty", "Nothing recorded yet.");
+    const problem = document.createElement("p");
+    problem.className = "timeline-problem";
+    problem.setAttribute("role", "status");
+    section.append(list, empty, problem);
+
+    const form = document.createElement("form");
+    form.className = "console-note";
+    const label = document.createElement("label");
+    label.htmlFor = `note-${attemptId}`;
+    label.textContent = this.label("note", "Add a note");
+    const text = document.createElement("textarea");
+    text.id = `note-${attemptId}`;
+    text.name = "text";
+    text.rows = 3;
+    text.required = true;
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = this.label("note-save", "Add the note");
+    const status = document.createElement("span");
+    status.className = "note-status";
+    status.setAttribute("role", "status");
+    const controls = document.createElement("div");
+    controls.className = "note-controls";
+    controls.append(button, status);
+    form.append(label, text, controls);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.addNote(row, button);
+    });
+
+    box.append(section, form);
+    cell.append(box);
+    tr.append(cell);
+    row.timeline.setAttribute("aria-controls", tr.id);
+    row.detail = { tr, attemptId, section, list, empty, problem, form, text, button, status, loading: 0, pending: null };
+    return row.detail;
+  }
+
+  toggleTimeline(row) {
+    if (row.detail && !row.detail.tr.hidden) this.closeTimeline(row);
+    else this.openTimeline(row);
+  }
+
+  openTimeline(row) {
+    if (!row.candidate?.attempt_id) return;
+    const detail = row.detail || this.createDetail(row);
+    if (!detail.tr.isConnected) row.tr.after(detail.tr);
+    detail.tr.hidden = false;
+    row.timeline.setAttribute("aria-expanded", "true");
+    row.tr.classList.add("timeline-open");
+    this.opened.add(row);
+    this.loadTimeline(row);
+  }
+
+  closeTimeline(row) {
+    if (!row.detail) return;
+    row.detail.tr.hidden = true;
+    row.timeline.setAttribute("aria-expanded", "false");
+    row.tr.classList.remove("timeline-open");
+    this.opened.delete(row);
+    // A student who starts again has another attempt: their next timeline is made anew.
+    if (row.detail.attemptId !== (row.candidate?.attempt_id || "")) {
+      row.detail.tr.remove();
+      row.detail = null;
+      row.timeline.removeAttribute("aria-controls");
+    }
+  }
+
+  // One of the student's events arrived: refresh their open timeline (a burst is one refresh).
+  eventArrived(attemptId) {
+    for (const row of this.opened) {
+      const detail = row.detail;
+      if (detail?.attemptId !== attemptId || detail.pending !== null) continue;
+      detail.pending = window.setTimeout(() => {
+        detail.pending = null;
+        if (row.detail === detail) this.loadTimeline(row);
+      }, 200);
+    }
+  }
+
+  async loadTimeline(row) {
+    const detail = row.detail;
+    if (!detail || detail.tr.hidden) return;
+    const ticket = ++detail.loading; // only the latest answer is shown
+    try {
+      const response = await fetch(attemptUrl(this.table.dataset.timelineUrl, detail.attemptId), {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (ticket !== detail.loading) return;
+      if (!response.ok) throw new Error(body.message || String(response.status));
+      if (Number(body.max_note) > 0) detail.text.maxLength = Number(body.max_note);
+      this.fillTimeline(detail, Array.isArray(body.entries) ? body.entries : []);
+      detail.problem.textContent = "";
+      detail.tr.dataset.loadedAt = new Date().toISOString();
+    } catch (error) {
+      if (ticket !== detail.loading) return;
+      detail.problem.textContent = this.label("timeline-failed", "The timeline could not be loaded.");
+      console.warn("ardoise: timeline not loaded", error);
+    }
+  }
+
+  fillTimeline(detail, entries) {
+    const { list } = detail;
+    // Newest last: keep a proctor who reads the end at the end.
+    const atEnd = !list.childElementCount || list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
+    list.replaceChildren(...entries.map((entry) => this.timelineItem(entry)));
+    detail.empty.hidden = entries.length > 0;
+    list.hidden = entries.length === 0;
+    if (atEnd) list.scrollTop = list.scrollHeight;
+  }
+
+  timelineItem(entry) {
+    const item = document.createElement("li");
+    const severity = ["info", "warning", "alert", "staff"].includes(entry.severity) ? entry.severity : "info";
+    item.className = `severity-${severity}`;
+    item.dataset.kind = entry.type || "";
+    const time = document.createElement("time");
+    if (entry.at) time.setAttribute("datetime", entry.at);
+    time.textContent = localTime(entry.at);
+    const name = document.createElement("span");
+    name.className = "timeline-label";
+    name.textContent = entry.label || entry.type || "";
+    item.append(time, " ", name);
+    const detail = entry.detail && typeof entry.detail === "object" ? entry.detail : {};
+    const extra = [];
+    if (entry.duration_ms !== null && entry.duration_ms !== undefined) {
+      extra.push(this.label("away", "away %(n)s s").replace("%(n)s", String(Math.floor(Number(entry.duration_ms) / 1000))));
+    }
+    if (detail.minutes !== undefined) extra.push(`+${detail.minutes} min`);
+    if (detail.percent !== undefined) extra.push(`+${detail.percent} %`);
+    if (detail.from || detail.to) extra.push(`${detail.from || "?"} → ${detail.to || "?"}`);
+    if (detail.length !== undefined) extra.push(this.label("characters", "%(n)s characters").replace("%(n)s", String(detail.length)));
+    if (detail.device) extra.push(String(detail.device));
+    if (extra.length) {
+      const more = document.createElement("span");
+      more.className = "timeline-extra";
+      more.textContent = ` (${extra.join(", ")})`;
+      item.append(more);
+    }
+    if (detail.text) {
+      const quote = document.createElement("q");
+      quote.className = "timeline-text";
+      quote.textContent = String(detail.text);
+      item.append(" ", quote);
+    }
+    if (entry.by) {
+      const by = document.createElement("span");
+      by.className = "timeline-by";
+      by.textContent = ` — ${entry.by}`;
+      item.append(by);
+    }
+    return item;
+  }
+
+  async addNote(row, button) {
+    const detail = row.detail;
+    if (!detail) return;
+    const focusWasHere = document.activeElement === button;
+    button.disabled = true;
+    detail.status.textContent = "";
+    delete detail.status.dataset.state;
+    try {
+      const { response, body } = await postJson(attemptUrl(this.table.dataset.notesUrl, detail.attemptId),
+        { text: detail.text.value }, this.table);
+      if (!response.ok || body.ok === false) {
+        // The text stays, for the proctor to correct it.
+        detail.status.textContent = body.message || body.error || String(response.status);
+        detail.status.dataset.state = "error";
+      } else {
+        detail.text.value = "";
+        detail.status.textContent = this.label("note-saved", "Note saved.");
+        detail.status.dataset.state = "saved";
+        await this.loadTimeline(row);
+      }
+    } catch (error) {
+      detail.status.textContent = String(error.message || error);
+      detail.status.dataset.state = "error";
+    } finally {
+      button.disabled = false;
+      if (focusWasHere) button.focus();
+    }
   }
 
   async act(row, action, button) {
@@ -221,13 +470,7 @@ class ProgressTable {
     const focusWasHere = document.activeElement === button;
     button.disabled = true;
     try {
-      const response = await fetch(`/api/v1/attempts/${encodeURIComponent(attemptId)}/${action}`, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(this.table) },
-        body: JSON.stringify(payload),
-      });
-      const body = await response.json().catch(() => ({}));
+      const { response, body } = await postJson(`/api/v1/attempts/${encodeURIComponent(attemptId)}/${action}`, payload, this.table);
       if (!response.ok || body.ok === false) {
         this.say(body.message || body.error || String(response.status), "action");
       } else {
@@ -238,6 +481,8 @@ class ProgressTable {
     } finally {
       button.disabled = false;
       await this.poll();
+      // A pause, an extension or a message is in the student's timeline now.
+      if (this.opened.has(row)) this.loadTimeline(row);
       // Pause became Resume (or the reverse): keep the keyboard in the row.
       if (focusWasHere) (button.isConnected ? button : row.cells.actions.querySelector("button"))?.focus();
     }
@@ -277,7 +522,8 @@ function follow(table, progress) {
   const socket = io("/proctor", { transports: ["websocket", "polling"], reconnectionDelayMax: 10000 });
   socket.on("connect", () => socket.emit("sitting:join", { sitting_id: sittingId }));
   let pending = null;
-  socket.on("proctor:event", () => {
+  socket.on("proctor:event", (event) => {
+    if (event && event.attempt_id) progress.eventArrived(String(event.attempt_id));
     // A burst of events is one refresh.
     if (pending === null) pending = window.setTimeout(() => { pending = null; progress.poll(); }, 200);
   });
