@@ -35,6 +35,12 @@ from tests.factories import PASSWORD, make_school
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
 
 ARTIFACTS = Path(os.environ.get("ARDOISE_SCREENSHOTS", "test-artifacts"))
+PAUSE = """async (url) => {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(url, {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": token}, body: "{}"});
+  return response.status;
+}"""
 
 
 def watched(browser: Browser, base: str, username: str, problems: list[str]) -> Page:
@@ -151,6 +157,14 @@ def test_a_proctor_follows_a_students_timeline_and_adds_a_note(
     expect(detail).to_be_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console.screenshot(path=str(ARTIFACTS / "proctor-console-timeline-fr.png"), full_page=True)
+
+    # Paused elsewhere (another proctor): Pause becomes Resume in the row's actions, and the
+    # focused Timeline button keeps the focus through that change.
+    toggle.focus()
+    assert console.evaluate(PAUSE, f"/api/v1/attempts/{attempt_id}/pause") == 200
+    expect(row).to_have_attribute("data-state", "paused", timeout=15_000)
+    expect(row.get_by_role("button", name=f"Reprendre — {name}")).to_be_visible()
+    expect(toggle).to_be_focused()
 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "false")

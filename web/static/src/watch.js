@@ -231,7 +231,10 @@ class ProgressTable {
     if (candidate.attempt_id && this.table.dataset.timelineUrl) wanted.unshift(row.timeline);
     const current = [...cells.actions.children];
     if (wanted.length !== current.length || wanted.some((b, i) => b !== current[i])) {
+      // A button that stays (the timeline's, say) keeps the focus it had.
+      const focused = document.activeElement;
       cells.actions.replaceChildren(...wanted);
+      if (wanted.includes(focused) && document.activeElement !== focused) focused.focus();
     }
     const who = candidate.name || candidate.username || "";
     row.pause.setAttribute("aria-label", `${this.label("pause", "Pause")} — ${who}`);
@@ -242,9 +245,14 @@ class ProgressTable {
     row.end.setAttribute("aria-label", `${this.label("end", "End")} — ${who}`);
     row.timeline.setAttribute("aria-label", `${this.label("timeline", "Timeline")} — ${who}`);
     if (row.detail) {
-      row.detail.section.setAttribute("aria-label", this.label("timeline-of", "Timeline of %(name)s").replace("%(name)s", who));
+      this.nameDetail(row);
       if (row.detail.attemptId !== (candidate.attempt_id || "")) this.closeTimeline(row);
     }
+  }
+
+  nameDetail(row) {
+    const who = row.candidate?.name || row.candidate?.username || "";
+    row.detail.section.setAttribute("aria-label", this.label("timeline-of", "Timeline of %(name)s").replace("%(name)s", who));
   }
 
   // The row beneath a student's, made the first time their timeline opens.
@@ -304,6 +312,7 @@ class ProgressTable {
     tr.append(cell);
     row.timeline.setAttribute("aria-controls", tr.id);
     row.detail = { tr, attemptId, section, list, empty, problem, form, text, button, status, loading: 0, pending: null };
+    this.nameDetail(row);
     return row.detail;
   }
 
