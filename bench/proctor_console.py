@@ -106,7 +106,8 @@ async def student_main(index: int, clear: str, spec: dict[str, Any], http: Any,
     from exam_load_students import make_response
 
     rng = random.Random(spec["seed"] * 1_000_003 + index)
-    timeout, url = spec["ack_timeout"], spec["url"]
+    timeout = spec["ack_timeout"]
+    url = spec["urls"][index % len(spec["urls"])]  # a sticky balancer spreads the students
     await asleep_until(spec["t0"] + index * spec["storm"] / spec["students"])
     sio = socketio.AsyncClient(reconnection=False, http_session=http, handle_sigint=False,
                                request_timeout=timeout)
@@ -247,7 +248,7 @@ async def run_console(spec: dict[str, Any]) -> dict[str, Any]:
     watcher = asyncio.create_task(loop_lag(out["loop_lag_ms"], until))
     await asleep_until(spec["console_at"])
     try:
-        await sio.connect(spec["url"], namespaces=[PROCTOR], transports=["websocket"],
+        await sio.connect(spec["urls"][0], namespaces=[PROCTOR], transports=["websocket"],
                           auth={"token": spec["proctor_token"]},
                           wait_timeout=spec["ack_timeout"])
         began = time.perf_counter()
@@ -288,6 +289,8 @@ class Outcome:
     students: int
     generators: int
     consoles: int
+    web_nodes: int = 1
+    events_stored: int | None = None  # client events stored from the console phase on
     joined: int = 0
     events_sent: int = 0  # emitted in the console phase and acknowledged ok
     events_received: int = 0  # of those, pushed to a console (counted per console)
@@ -355,7 +358,7 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
     import redis
 
     generators = args.generators or max(1, math.ceil(students / 1000))
-    out = Outcome(students, generators, args.consoles)
+    out = Outcome(students, generators, args.consoles, args.web_nodes)
     data_dir = workdir / f"production-{students}"
     data_dir.mkdir(parents=True)
     env = base_env()
@@ -374,18 +377,23 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
         out.background = wait_for_quiet(args.quiet_wait)
         worker = Child("worker", [*py, "worker"], env, data_dir / "worker.log")
         children.append(worker)
-        port = free_port()
-        server = Child("server", [*py, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                       env, data_dir / "server.log")
-        children.append(server)
-        server_url = f"http://127.0.0.1:{port}"
-        wait_healthy(server_url, server)
+        servers, urls = [], []
+        for node in range(args.web_nodes):
+            port = free_port()
+            serve = [*py, "serve", "--host", "127.0.0.1", "--port", str(port)]
+            if node:
+                serve.append("--no-sweeper")  # one sweeper is enough on one machine
+            servers.append(Child(f"server-{node}", serve, env, data_dir / f"server-{node}.log"))
+            urls.append(f"http://127.0.0.1:{port}")
+        children.extend(servers)
+        for server, server_url in zip(servers, urls, strict=True):
+            wait_healthy(server_url, server)
 
         t0 = time.time() + 5 + students / 2000
         t1 = t0 + args.storm + 2
         t2 = t1 + args.duration
         t3 = t2 + args.duration
-        spec = {"url": server_url, "sitting_id": seeded["sitting_id"],
+        spec = {"urls": urls, "sitting_id": seeded["sitting_id"],
                 "tokens": seeded["tokens"], "students": students, "storm": args.storm,
                 "interval": args.interval, "event_interval": args.event_interval,
                 "ack_timeout": args.ack_timeout, "seed": args.seed, "t0": t0, "t1": t1,
@@ -403,14 +411,14 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
                                        str(con_out[c])], env, data_dir / f"console-{c}.log")
                 for c in range(args.consoles)]
         children.extend(gens + cons)
-        groups = {"server": {server.pid}, "worker": {worker.pid},
+        groups = {"server": {s.pid for s in servers}, "worker": {worker.pid},
                   "generators": {g.pid for g in gens}, "consoles": {c.pid for c in cons}}
         snapshots = {}
         for name, at in (("t1", t1), ("t2", t2), ("t3", t3)):
             sleep_until(at)
             snapshots[name] = proc_cpu(groups)
             print(f"  {name} reached", flush=True)
-        out.server_rss_mb = rss_mb(server.pid)
+        out.server_rss_mb = sum(rss_mb(s.pid) or 0 for s in servers)
         limit = t3 + args.ack_timeout + args.drain + 40
         for child in gens + cons:
             try:
@@ -426,13 +434,32 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
             for child in gens + cons:
                 print(child.tail(), file=sys.stderr)
         summarise(out, gen_results, con_results, t2, t3, args)
-        out.server_exceptions = dict(exceptions_in(server.log.read_text(errors="replace")))
-        if not server.alive():
-            out.note += "server died; "
+        out.events_stored = stored_since(url, t2)
+        for server in servers:
+            found = exceptions_in(server.log.read_text(errors="replace"))
+            out.server_exceptions = dict(Counter(out.server_exceptions) + found)
+            if not server.alive():
+                out.note += f"{server.name} died; "
     finally:
         for child in reversed(children):
             child.stop()
     return out
+
+
+def stored_since(url: str, since: float) -> int:
+    """Client integrity events the database holds from ``since`` on (an acknowledged event
+    that never reached a console: was it stored?)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM integrity_events WHERE source = 'client' "
+                        "AND server_at >= to_timestamp(%s)", (since,))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+    finally:
+        conn.close()
 
 
 def phases(snapshots: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -491,16 +518,17 @@ def summarise(out: Outcome, gens: list[dict[str, Any]], cons: list[dict[str, Any
 
 
 def report(outcomes: list[Outcome]) -> str:
-    rows = ["| N | joined | events/s | console-phase events acked / pushed / lost "
+    rows = ["| N | web nodes | joined | events/s "
+            "| console-phase events acked / stored / pushed / lost "
             "| event → console p50 / p90 / p99 / max ms | p99 < 500 ms "
             "| event ack p50 / p99 ms | save ack p50 / p99 ms, baseline → console |",
-            "|" + "---|" * 8]
+            "|" + "---|" * 9]
     for o in outcomes:
         goal = "–" if o.latency_p99 is None else ("yes" if o.latency_p99 < GOAL_P99_MS
                                                   else "**NO**")
         rows.append(
-            f"| {o.students} | {o.joined} | {o.events_per_s:.1f} "
-            f"| {o.events_sent} / {o.events_received} / {o.events_lost} "
+            f"| {o.students} | {o.web_nodes} | {o.joined} | {o.events_per_s:.1f} "
+            f"| {o.events_sent} / {o.events_stored} / {o.events_received} / {o.events_lost} "
             f"| {fmt(o.latency_p50)} / {fmt(o.latency_p90)} / {fmt(o.latency_p99)} / "
             f"{fmt(o.latency_max)} | {goal} | {fmt(o.ack_p50)} / {fmt(o.ack_p99)} "
             f"| {fmt(o.save_p50.get('baseline'))} / {fmt(o.save_p99.get('baseline'))} → "
@@ -543,6 +571,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--event-interval", type=float, default=15,
                         help="seconds between one student's integrity events")
     parser.add_argument("--consoles", type=int, default=1, help="proctor consoles")
+    parser.add_argument("--web-nodes", type=int, default=1,
+                        help="`ardoise serve` processes sharing rooms through Redis; the "
+                             "students are spread over them, the consoles join the first "
+                             "(so other nodes' pushes reach them through the message queue)")
     parser.add_argument("--generators", type=int, default=0,
                         help="student processes (default: one per 1,000 students)")
     parser.add_argument("--ack-timeout", type=float, default=30)
