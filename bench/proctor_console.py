@@ -224,18 +224,71 @@ async def run_generator(spec: dict[str, Any], part: int, parts: int) -> dict[str
 
 
 # -- a proctor's console (``--console``) -------------------------------------------------------
+class Refresher:
+    """What the console page (web/static/src/watch.js) does besides listening: it fetches the
+    sitting's progress (every student's row) every ``POLL_S`` and, after a pushed event, once
+    more ``after`` s later, at most once every ``spacing`` s (a burst is one refresh)."""
+
+    POLL_S = 5.0
+
+    def __init__(self, spec: dict[str, Any], http: Any, out: dict[str, Any]) -> None:
+        self.url = f"{spec['urls'][0]}/api/v1/sittings/{spec['sitting_id']}/progress"
+        self.headers = {"Authorization": f"Bearer {spec['proctor_token']}"}
+        self.after, self.spacing = spec["refresh_after"], spec["refresh_spacing"]
+        self.http, self.out = http, out
+        self.pending: asyncio.Task[None] | None = None
+        self.last = 0.0
+
+    async def fetch(self) -> None:
+        import aiohttp
+
+        self.last = time.monotonic()
+        began = time.perf_counter()
+        try:
+            async with self.http.get(self.url, headers=self.headers,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as reply:
+                await reply.read()
+                if reply.status != 200:
+                    self.out["errors"][f"progress:http_{reply.status}"] += 1
+                    return
+        except Exception as error:
+            self.out["errors"][f"progress:{type(error).__name__}"] += 1
+            return
+        self.out["refresh_ms"].append((time.perf_counter() - began) * 1000)
+
+    def event_arrived(self) -> None:
+        if self.pending is not None and not self.pending.done():
+            return
+        wait = max(self.after, self.last + self.spacing - time.monotonic())
+        self.pending = asyncio.create_task(self._later(wait))
+
+    async def _later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        await self.fetch()
+
+    async def every(self, until: float) -> None:
+        while time.time() < until:
+            await self.fetch()
+            await asyncio.sleep(self.POLL_S)
+
+
 async def run_console(spec: dict[str, Any]) -> dict[str, Any]:
+    import aiohttp
     import socketio
 
     out: dict[str, Any] = {"received": [], "errors": Counter(), "join_ms": None,
-                           "snapshot_attempts": None, "loop_lag_ms": []}
+                           "snapshot_attempts": None, "loop_lag_ms": [], "refresh_ms": []}
     sio = socketio.AsyncClient(reconnection=False, handle_sigint=False,
                                request_timeout=spec["ack_timeout"])
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    refresher = Refresher(spec, http, out) if spec["refresh"] else None
 
     @sio.on("proctor:event", namespace=PROCTOR)
     async def pushed(data: dict[str, Any]) -> None:
         out["received"].append([data.get("attempt_id"), data.get("type"), data.get("server_at"),
                                 time.time()])
+        if refresher is not None:
+            refresher.event_arrived()
 
     leaving = False
 
@@ -247,6 +300,7 @@ async def run_console(spec: dict[str, Any]) -> dict[str, Any]:
     until = spec["t3"] + spec["drain"]
     watcher = asyncio.create_task(loop_lag(out["loop_lag_ms"], until))
     await asleep_until(spec["console_at"])
+    polling = None
     try:
         await sio.connect(spec["urls"][0], namespaces=[PROCTOR], transports=["websocket"],
                           auth={"token": spec["proctor_token"]},
@@ -260,12 +314,17 @@ async def run_console(spec: dict[str, Any]) -> dict[str, Any]:
         else:
             out["snapshot_attempts"] = len(ack["attempts"])
             out["joined_at"] = time.time()
+            if refresher is not None:
+                polling = asyncio.create_task(refresher.every(spec["t3"]))
     except Exception as error:
         out["errors"][f"connect:{type(error).__name__}"] += 1
     await asleep_until(until)
     watcher.cancel()
+    if polling is not None:
+        polling.cancel()
     leaving = True
     await sio.disconnect()
+    await http.close()
     return out
 
 
@@ -291,6 +350,12 @@ class Outcome:
     consoles: int
     web_nodes: int = 1
     events_stored: int | None = None  # client events stored from the console phase on
+    saves_acked: int = 0  # console phase
+    events_acked: int = 0  # console phase
+    refreshes: int = 0  # the console's progress fetches
+    refresh_p50: float | None = None
+    refresh_p99: float | None = None
+    commits_per_write: float | None = None  # database commits per acknowledged save or event
     joined: int = 0
     events_sent: int = 0  # emitted in the console phase and acknowledged ok
     events_received: int = 0  # of those, pushed to a console (counted per console)
@@ -398,7 +463,9 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
                 "interval": args.interval, "event_interval": args.event_interval,
                 "ack_timeout": args.ack_timeout, "seed": args.seed, "t0": t0, "t1": t1,
                 "t2": t2, "t3": t3, "console_at": t2 - 4, "drain": args.drain,
-                "proctor_token": proctor_token}
+                "proctor_token": proctor_token, "refresh": not args.no_refresh,
+                "refresh_after": args.refresh_after_ms / 1000,
+                "refresh_spacing": args.refresh_spacing_ms / 1000}
         spec_path = data_dir / "spec.json"
         spec_path.write_text(json.dumps(spec))
         me = str(Path(__file__).resolve())
@@ -413,10 +480,11 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
         children.extend(gens + cons)
         groups = {"server": {s.pid for s in servers}, "worker": {worker.pid},
                   "generators": {g.pid for g in gens}, "consoles": {c.pid for c in cons}}
-        snapshots = {}
+        snapshots, commits = {}, {}
         for name, at in (("t1", t1), ("t2", t2), ("t3", t3)):
             sleep_until(at)
             snapshots[name] = proc_cpu(groups)
+            commits[name] = committed(url)
             print(f"  {name} reached", flush=True)
         out.server_rss_mb = sum(rss_mb(s.pid) or 0 for s in servers)
         limit = t3 + args.ack_timeout + args.drain + 40
@@ -434,6 +502,11 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
             for child in gens + cons:
                 print(child.tail(), file=sys.stderr)
         summarise(out, gen_results, con_results, t2, t3, args)
+        # The console phase only: PostgreSQL's backends report their counts lazily (up to
+        # about 10 s late), which a phase starting a minute after the start storm tolerates.
+        acked = out.saves_acked + out.events_acked
+        if acked:
+            out.commits_per_write = (commits["t3"] - commits["t2"]) / acked
         out.events_stored = stored_since(url, t2)
         for server in servers:
             found = exceptions_in(server.log.read_text(errors="replace"))
@@ -444,6 +517,21 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
         for child in reversed(children):
             child.stop()
     return out
+
+
+def committed(url: str) -> int:
+    """Transactions committed so far in the bench's database (PostgreSQL's statistics)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT xact_commit FROM pg_stat_database "
+                        "WHERE datname = current_database()")
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+    finally:
+        conn.close()
 
 
 def stored_since(url: str, since: float) -> int:
@@ -488,6 +576,8 @@ def summarise(out: Outcome, gens: list[dict[str, Any]], cons: list[dict[str, Any
             if ok and t2 <= emitted < t3]
     out.ack_p50, out.ack_p99 = pct(acks, 50), pct(acks, 99)
     out.events_per_s = len([e for e in sent if e[4] and e[2] < t3]) / (2 * args.duration)
+    out.saves_acked = sum(len(g["save_ms"]["console"]) for g in gens)
+    out.events_acked = len([e for e in sent if e[4] and t2 <= e[2] < t3])
     for phase in ("baseline", "console"):
         saves = [v for g in gens for v in g["save_ms"][phase]]
         out.save_p50[phase], out.save_p99[phase] = pct(saves, 50), pct(saves, 99)
@@ -501,6 +591,9 @@ def summarise(out: Outcome, gens: list[dict[str, Any]], cons: list[dict[str, Any
         out.events_lost += lost
         console_errors.update(con["errors"])
         out.console_join_ms = con["join_ms"]
+        out.refreshes += len(con.get("refresh_ms", []))
+        out.refresh_p50 = pct(con.get("refresh_ms", []), 50)
+        out.refresh_p99 = pct(con.get("refresh_ms", []), 99)
         out.snapshot_attempts = con["snapshot_attempts"]
     out.console_errors = dict(console_errors)
     out.latency_p50, out.latency_p90 = pct(latencies, 50), pct(latencies, 90)
@@ -552,11 +645,14 @@ def report(outcomes: list[Outcome]) -> str:
     for o in outcomes:
         rows.append(
             f"- N={o.students}: {o.consoles} console(s); sitting:join with its snapshot of "
-            f"{o.snapshot_attempts} attempts {fmt(o.console_join_ms)} ms; student errors "
+            f"{o.snapshot_attempts} attempts {fmt(o.console_join_ms)} ms; {o.refreshes} "
+            f"progress fetches by the console, p50 / p99 {fmt(o.refresh_p50)} / "
+            f"{fmt(o.refresh_p99)} ms; student errors "
             f"{o.errors or 'none'}; console errors {o.console_errors or 'none'}; loop lag p99 "
             f"generators {fmt(o.gen_loop_lag_p99)} ms, console "
             f"{fmt(o.console_loop_lag_p99)} ms; server RSS {fmt(o.server_rss_mb)} MB; "
-            f"server tracebacks {o.server_exceptions or 'none'}; other work before the run "
+            f"server tracebacks {o.server_exceptions or 'none'}; database commits per "
+            f"acknowledged save or event {fmt(o.commits_per_write, 2)}; other work before the run "
             f"{o.background:.0f} % of a core. {o.note}".rstrip())
     return "\n".join(rows)
 
@@ -571,6 +667,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--event-interval", type=float, default=15,
                         help="seconds between one student's integrity events")
     parser.add_argument("--consoles", type=int, default=1, help="proctor consoles")
+    parser.add_argument("--no-refresh", action="store_true",
+                        help="the console only listens (no progress fetches as the page does)")
+    parser.add_argument("--refresh-after-ms", type=float, default=200,
+                        help="the page's refresh after a pushed event (watch.js)")
+    parser.add_argument("--refresh-spacing-ms", type=float, default=2000,
+                        help="the page's least time between two refreshes after events")
     parser.add_argument("--web-nodes", type=int, default=1,
                         help="`ardoise serve` processes sharing rooms through Redis; the "
                              "students are spread over them, the consoles join the first "
