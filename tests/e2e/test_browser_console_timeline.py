@@ -21,9 +21,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
-from exam_engine import sittings
+from exam_engine import attempts, sittings
 from exam_engine.models import Attempt, DisplayMode
-from proctoring import policies
+from proctoring import events, policies
 from proctoring.models import IntegrityEvent
 from student_records.models import AuditEntry
 from tests.e2e.browser import log_in
@@ -87,6 +87,7 @@ def test_a_proctor_follows_a_students_timeline_and_adds_a_note(
     assert attempt_id is not None
 
     console.goto(f"{stack.server.url}/teacher/sittings/{sitting_id}")
+    rows = console.locator("#progress tbody tr[data-person-id]")
     row = console.locator(f'#progress tbody tr[data-attempt-id="{attempt_id}"]')
     expect(row).to_have_attribute("data-state", "in_progress", timeout=15_000)
     toggle = row.get_by_role("button", name=f"Chronologie — {name}")
@@ -165,10 +166,44 @@ def test_a_proctor_follows_a_students_timeline_and_adds_a_note(
     expect(row).to_have_attribute("data-state", "paused", timeout=15_000)
     expect(row.get_by_role("button", name=f"Reprendre — {name}")).to_be_visible()
     expect(toggle).to_be_focused()
+    # The open timeline follows what the table learnt: the pause is listed.
+    expect(detail.locator('li[data-kind="pause"]')).to_have_count(1)
+    expect(detail.locator('li[data-kind="pause"] .timeline-by')).to_contain_text(
+        world.proctor.display_name)
 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(detail).to_be_hidden()
+
+    # Another student, flagged while the proctor types a note in their timeline, moves to the
+    # top of the table with it; the note keeps the focus and its text.
+    with stack.database.session() as session:
+        other = attempts.start_or_resume(session, sitting_id, world.students[1].id, utcnow())
+        other_id = other.id
+    other_row = console.locator(f'#progress tbody tr[data-attempt-id="{other_id}"]')
+    expect(other_row.locator(".watch-timeline")).to_be_visible(timeout=15_000)
+    expect(rows.first).to_have_attribute("data-attempt-id", attempt_id)
+    other_row.locator(".watch-timeline").click()
+    other_note = console.locator(f"#timeline-{other_id} textarea")
+    other_note.fill("Élève deux : ")
+    other_note.focus()
+    with stack.database.session() as session:
+        other = attempts.get_attempt(session, other_id)
+        for _n in range(5):  # the policy's five absences
+            events.record_event(session, other, "tab_hidden", now=utcnow())
+            events.record_event(session, other, "tab_visible", now=utcnow())
+    expect(rows.first).to_have_attribute("data-attempt-id", other_id, timeout=15_000)
+    expect(console.locator(f'#progress tbody tr[data-attempt-id="{other_id}"] + tr')
+           ).to_have_id(f"timeline-{other_id}")
+    expect(other_note).to_be_focused()
+    # Events the server recorded without a push reach the open timeline with the flag.
+    expect(console.locator(f'#timeline-{other_id} li[data-kind="tab_hidden"]')).to_have_count(5)
+    expect(other_note).to_be_focused()
+    other_note.press("End")
+    other_note.type("malaise")
+    expect(other_note).to_have_value("Élève deux : malaise")
+    console.screenshot(path=str(ARTIFACTS / "proctor-console-timeline-moved-fr.png"),
+                       full_page=True)
 
     # The note is the integrity report's note too.
     console.goto(f"{stack.server.url}/teacher/attempts/{attempt_id}/integrity")

@@ -108,6 +108,8 @@ class ProgressTable {
     const seen = new Set();
     // Keep the server's order without moving rows that are already in place (a moved row
     // loses the focus); a student's timeline row follows theirs.
+    const focused = document.activeElement;
+    const caret = focused instanceof HTMLTextAreaElement ? [focused.selectionStart, focused.selectionEnd] : null;
     let cursor = this.body.firstElementChild;
     for (const candidate of candidates) {
       const key = String(candidate.person_id);
@@ -134,6 +136,12 @@ class ProgressTable {
     // Rows the server rendered with the page give way to the live ones.
     const live = new Set([...this.rows.values()].flatMap((row) => (row.detail ? [row.tr, row.detail.tr] : [row.tr])));
     [...this.body.rows].forEach((tr) => { if (!live.has(tr)) tr.remove(); });
+    // A student moved up (a new flag) takes their open timeline along: a note being typed
+    // there keeps the focus and the caret.
+    if (focused?.isConnected && document.activeElement !== focused && this.body.contains(focused)) {
+      focused.focus();
+      if (caret) focused.setSelectionRange(caret[0], caret[1]);
+    }
   }
 
   createRow(key) {
@@ -244,9 +252,15 @@ class ProgressTable {
     row.message.setAttribute("aria-label", `${this.label("announce", "Message")} — ${who}`);
     row.end.setAttribute("aria-label", `${this.label("end", "End")} — ${who}`);
     row.timeline.setAttribute("aria-label", `${this.label("timeline", "Timeline")} — ${who}`);
+    // What else may be in the timeline: a flag, a pause or an extension (another proctor's,
+    // or a server event that pushed nothing) changes these.
+    const signature = [state, flags.join(","), candidate.deadline || ""].join("|");
+    const changed = row.signature !== undefined && row.signature !== signature;
+    row.signature = signature;
     if (row.detail) {
       this.nameDetail(row);
       if (row.detail.attemptId !== (candidate.attempt_id || "")) this.closeTimeline(row);
+      else if (changed) this.refreshSoon(row);
     }
   }
 
@@ -348,14 +362,16 @@ class ProgressTable {
 
   // One of the student's events arrived: refresh their open timeline (a burst is one refresh).
   eventArrived(attemptId) {
-    for (const row of this.opened) {
-      const detail = row.detail;
-      if (detail?.attemptId !== attemptId || detail.pending !== null) continue;
-      detail.pending = window.setTimeout(() => {
-        detail.pending = null;
-        if (row.detail === detail) this.loadTimeline(row);
-      }, 200);
-    }
+    for (const row of this.opened) if (row.detail?.attemptId === attemptId) this.refreshSoon(row);
+  }
+
+  refreshSoon(row) {
+    const detail = row.detail;
+    if (!detail || detail.tr.hidden || detail.pending !== null) return;
+    detail.pending = window.setTimeout(() => {
+      detail.pending = null;
+      if (row.detail === detail) this.loadTimeline(row);
+    }, 200);
   }
 
   async loadTimeline(row) {
