@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ardoise.errors import Conflict, Invalid, NotFound
@@ -99,6 +100,23 @@ def candidates(session: Session, sitting: Sitting) -> list[Person]:
     return sorted(people.values(), key=lambda p: (p.family_name, p.given_name, p.username))
 
 
+def candidate_rows(session: Session, sitting: Sitting) -> list[Row[Any]]:
+    """:func:`candidates` as plain rows (``id``, ``username``, ``given_name``,
+    ``family_name``), in the same order."""
+    columns = (Person.id, Person.username, Person.given_name, Person.family_name)
+    people: dict[str, Any] = {}
+    if sitting.class_id:
+        for row in session.execute(select(*columns).join(
+                Enrolment, Enrolment.person_id == Person.id).where(
+                Enrolment.class_id == sitting.class_id, Enrolment.role == Role.STUDENT)):
+            people[row.id] = row
+    for row in session.execute(select(*columns).join(
+            SittingCandidate, SittingCandidate.person_id == Person.id).where(
+            SittingCandidate.sitting_id == sitting.id)):
+        people[row.id] = row
+    return sorted(people.values(), key=lambda p: (p.family_name, p.given_name, p.username))
+
+
 def sittings_for_student(session: Session, person_id: str) -> list[Sitting]:
     """Every sitting the student is called to, soonest first."""
     class_ids = select(Enrolment.class_id).where(
@@ -149,32 +167,27 @@ class CandidateProgress:
 
 
 def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
-    """Who is in progress, how far, and who has submitted."""
-    attempts = {
-        a.student_id: a
-        for a in session.scalars(select(Attempt).where(Attempt.sitting_id == sitting.id))
-    }
-    counts = dict(
-        session.execute(
-            select(AttemptSlot.attempt_id, func.count())
-            .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
-            .where(Attempt.sitting_id == sitting.id, AttemptSlot.response.is_not(None),
-                   AttemptSlot.seq > 0)
-            .group_by(AttemptSlot.attempt_id)
-        ).all()
-    )
-    last_saves = dict(
-        session.execute(
-            select(AttemptSlot.attempt_id, func.max(AttemptSlot.saved_at))
-            .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
-            .where(Attempt.sitting_id == sitting.id)
-            .group_by(AttemptSlot.attempt_id)
-        ).all()
-    )
+    """Who is in progress, how far, and who has submitted.
+
+    Read as plain rows (no ORM objects: a proctor's table of 2,000 students refreshes every
+    few seconds, and one web process serves it between the students' saves).
+    """
+    attempts = {row.student_id: row for row in session.execute(
+        select(Attempt.id, Attempt.student_id, Attempt.state, Attempt.locked_at,
+               Attempt.paused_at, Attempt.deadline, Attempt.score, Attempt.max_score)
+        .where(Attempt.sitting_id == sitting.id))}
+    answered = case((and_(AttemptSlot.response.is_not(None), AttemptSlot.seq > 0), 1), else_=0)
+    slots = {row.attempt_id: row for row in session.execute(
+        select(AttemptSlot.attempt_id, func.sum(answered).label("answered"),
+               func.max(AttemptSlot.saved_at).label("last_saved_at"))
+        .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
+        .where(Attempt.sitting_id == sitting.id)
+        .group_by(AttemptSlot.attempt_id))}
     total = question_count(session, sitting.exam_id)
     rows = []
-    for person in candidates(session, sitting):
+    for person in candidate_rows(session, sitting):
         attempt = attempts.get(person.id)
+        mine = slots.get(attempt.id) if attempt is not None else None
         if attempt is None:
             state = "not_started"
         elif attempt.state is AttemptState.SUBMITTED:
@@ -185,10 +198,11 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
             state = "paused" if attempt.paused_at else "in_progress"
         rows.append(
             CandidateProgress(
-                person_id=person.id, username=person.username, name=person.display_name,
+                person_id=person.id, username=person.username,
+                name=Person.name_of(person.given_name, person.family_name, person.username),
                 attempt_id=attempt.id if attempt else None, state=state,
-                answered=counts.get(attempt.id, 0) if attempt else 0, total=total,
-                last_saved_at=last_saves.get(attempt.id) if attempt else None,
+                answered=int(mine.answered or 0) if mine else 0, total=total,
+                last_saved_at=mine.last_saved_at if mine else None,
                 deadline=attempt.deadline if attempt else None,
                 score=attempt.score if attempt else None,
                 max_score=attempt.max_score if attempt else None,

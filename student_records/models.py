@@ -65,8 +65,13 @@ class Person(Base):
 
     @property
     def display_name(self) -> str:
-        full = f"{self.given_name} {self.family_name}".strip()
-        return full or self.username
+        return self.name_of(self.given_name, self.family_name, self.username)
+
+    @staticmethod
+    def name_of(given_name: str | None, family_name: str | None, username: str) -> str:
+        """A person's name as shown: given and family names, else the username."""
+        full = f"{given_name or ''} {family_name or ''}".strip()
+        return full or username
 
 
 class RoleAssignment(Base):
