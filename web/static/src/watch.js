@@ -3,7 +3,8 @@
 // keyboard focus from a proctor about to press Pause), with Pause / Resume /
 // +5 min buttons that call the REST API. Integrity flags show as badges and put
 // their student at the top; the sitting's `proctor:event`s (Socket.IO `/proctor`)
-// refresh the table at once rather than at the next poll. Each student's "Timeline"
+// show a raised flag on its row at once and refresh the table soon (at most every two
+// seconds) rather than at the next poll. Each student's "Timeline"
 // button opens a row beneath theirs with their integrity events and the staff's
 // actions and notes (refreshed when one of their events arrives) and a form to add a
 // note, the same note as on their integrity report.
@@ -12,6 +13,8 @@ import { io } from "socket.io-client";
 
 const POLL_MS = 5000;
 const MAX_POLL_MS = 30000;
+const AFTER_EVENT_MS = 200;
+const EVENT_SPACING_MS = 2000;
 
 function csrfToken(table) {
   return document.querySelector('meta[name="csrf-token"]')?.content || table.dataset.csrf || "";
@@ -81,6 +84,7 @@ class ProgressTable {
   }
 
   async poll() {
+    this.polledAt = Date.now();
     try {
       const response = await fetch(this.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!response.ok) throw new Error(String(response.status));
@@ -361,8 +365,17 @@ class ProgressTable {
   }
 
   // One of the student's events arrived: refresh their open timeline (a burst is one refresh).
-  eventArrived(attemptId) {
+  eventArrived(attemptId, raised) {
     for (const row of this.opened) if (row.detail?.attemptId === attemptId) this.refreshSoon(row);
+    // A flag the event raised shows on its row at once; the next refresh moves the row up.
+    const rules = Array.isArray(raised) ? raised.map(String) : [];
+    if (!rules.length) return;
+    for (const row of this.rows.values()) {
+      if (String(row.candidate?.attempt_id || "") !== attemptId) continue;
+      const flags = Array.isArray(row.candidate.flags) ? row.candidate.flags : [];
+      const added = rules.filter((rule) => !flags.includes(rule));
+      if (added.length) this.fillRow(row, { ...row.candidate, flags: [...flags, ...added] });
+    }
   }
 
   refreshSoon(row) {
@@ -548,9 +561,13 @@ function follow(table, progress) {
   socket.on("connect", () => socket.emit("sitting:join", { sitting_id: sittingId }));
   let pending = null;
   socket.on("proctor:event", (event) => {
-    if (event && event.attempt_id) progress.eventArrived(String(event.attempt_id));
-    // A burst of events is one refresh.
-    if (pending === null) pending = window.setTimeout(() => { pending = null; progress.poll(); }, 200);
+    if (event && event.attempt_id) progress.eventArrived(String(event.attempt_id), event.flags);
+    // A burst of events is one refresh, and refreshes follow events at most every
+    // EVENT_SPACING_MS: a sitting of 2,000 students sends events all the time, and each
+    // refresh is every student's row (for the server to read, for this page to lay out).
+    if (pending !== null) return;
+    const wait = Math.max(AFTER_EVENT_MS, (progress.polledAt || 0) + EVENT_SPACING_MS - Date.now());
+    pending = window.setTimeout(() => { pending = null; progress.poll(); }, wait);
   });
 }
 
