@@ -19,8 +19,9 @@ cooperative: the same code serves threads (tests, the embedded default) and gree
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
@@ -44,10 +45,11 @@ class GroupCommit(Generic[Request, Result]):
     applied again one at a time, each caller getting its own request's outcome."""
 
     def __init__(self, apply: Callable[[Sequence[Request]], Sequence[Result | BaseException]],
-                 *, max_batch: int = 64) -> None:
+                 *, max_batch: int = 64, name: str = "") -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be positive")
         self._apply = apply
+        self.name = name or getattr(apply, "__qualname__", "batch")
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Pending[Request, Result]] = []
@@ -55,6 +57,8 @@ class GroupCommit(Generic[Request, Result]):
         #: Batches applied and requests in them (the benchmark and the tests read them).
         self.batches = 0
         self.requests = 0
+        self._reported = (0, 0)
+        _groups.add(self)
 
     def submit(self, request: Request) -> Result:
         """Apply ``request`` in the next batch; its result, or its exception raised."""
@@ -119,3 +123,18 @@ class GroupCommit(Generic[Request, Result]):
         if pending.error is not None:
             raise pending.error
         return pending.result  # type: ignore[return-value]
+
+
+_groups: weakref.WeakSet[GroupCommit[Any, Any]] = weakref.WeakSet()
+
+
+def activity() -> list[tuple[str, int, int]]:
+    """Each group's requests and batches since the last call (for a node's periodic log)."""
+    seen = []
+    for group in list(_groups):
+        requests, batches = group.requests, group.batches
+        before = group._reported
+        group._reported = (requests, batches)
+        if requests > before[0]:
+            seen.append((group.name, requests - before[0], batches - before[1]))
+    return sorted(seen)

@@ -98,7 +98,7 @@ class SaveGroup:
     def __init__(self, database: Database, grace: float, data_dir: Path) -> None:
         self.database, self.grace, self.data_dir = database, grace, data_dir
         self.group: GroupCommit[answer_log.SaveRequest, answer_log.SaveAck] = \
-            GroupCommit(self._apply, max_batch=MAX_SAVE_BATCH)
+            GroupCommit(self._apply, max_batch=MAX_SAVE_BATCH, name="saves")
 
     def _apply(self, requests: Sequence[answer_log.SaveRequest]
                ) -> list[answer_log.SaveAck | DomainError]:

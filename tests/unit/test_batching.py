@@ -128,3 +128,16 @@ def test_a_failed_batch_is_applied_again_one_request_at_a_time() -> None:
         thread.join(10)
     assert first["r"] == 20 and results == {4: 40, 5: "connection lost", 6: 60}
     assert gate.batches == [[2], [4, 5, 6], [4], [5], [6]]
+
+
+def test_activity_reports_each_group_since_the_last_report() -> None:
+    from ardoise import batching
+
+    batching.activity()  # forget what other tests did
+    group: GroupCommit[int, int] = GroupCommit(lambda rs: list(rs), name="things")
+    for value in range(3):
+        group.submit(value)
+    assert ("things", 3, 3) in batching.activity()
+    assert all(name != "things" for name, *_ in batching.activity())
+    group.submit(9)
+    assert ("things", 1, 1) in batching.activity()

@@ -38,7 +38,7 @@ class ExamNamespace(socketio.Namespace):
         self.config = app.extensions["ardoise.config"]
         #: The process's group commit of integrity events (as the saves have theirs).
         self.event_group: GroupCommit[EventRequest, EventOutcome | None] = GroupCommit(
-            self._record_events, max_batch=64)
+            self._record_events, max_batch=64, name="integrity events")
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Contract events are named "attempt:join"; handlers are "on_attempt_join".
