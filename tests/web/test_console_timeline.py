@@ -160,3 +160,28 @@ def test_only_the_sittings_school_staff_read_the_timeline_or_add_notes(
     assert client.get(f"/api/v1/attempts/{attempt_id}/timeline").status_code == 200
     assert client.get("/api/v1/attempts/no-such-attempt/timeline").status_code == 404
     assert note(client, "no-such-attempt", api_token(client), "x").status_code == 404
+
+
+def test_the_openapi_document_describes_the_timeline_and_notes_as_they_answer(
+        auth: Auth, client: FlaskClient, app_db: Database, world: School) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    timeline = doc["paths"]["/attempts/{attempt_id}/timeline"]["get"]
+    notes = doc["paths"]["/attempts/{attempt_id}/notes"]["post"]
+    assert "note_invalid" in doc["components"]["schemas"]["Error"]["properties"]["error"][
+        "enum"]
+    attempt_id, _start = recorded_attempt(app_db, world)
+    auth.login(world.proctor.username)
+    body = client.get(f"/api/v1/attempts/{attempt_id}/timeline").get_json()
+    schema = timeline["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(body) == set(schema["properties"])
+    entry = schema["properties"]["entries"]["items"]
+    assert body["entries"] and all(set(e) == set(entry["properties"]) for e in body["entries"])
+    assert all(set(entry["required"]) <= set(e) for e in body["entries"])
+    text = notes["requestBody"]["content"]["application/json"]["schema"]["properties"]["text"]
+    assert text["maxLength"] == body["max_note"]
+    added = note(client, attempt_id, api_token(client), "Vu à l’écran.")
+    assert added.status_code == 201 and set(added.get_json()) == set(
+        notes["responses"]["201"]["content"]["application/json"]["schema"]["properties"])
+    refused = note(client, attempt_id, api_token(client), "")
+    assert refused.status_code == 422 and refused.get_json()["error"] == "note_invalid"
+    assert "422" in notes["responses"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from item_bank.registry import default_registry
+from proctoring.reviews import MAX_PROCTOR_NOTE
 from web.api.lab_openapi import lab_paths, lab_schemas
 
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, with Z"}
@@ -19,7 +20,7 @@ ERROR = {
                            "unauthenticated", "rate_limited", "csrf", "invalid", "conflict",
                            "already_released", "extension_invalid", "server_error",
                            "bad_request", "announcement_invalid", "outside_range",
-                           "seb_required", "seb_mismatch"]},
+                           "seb_required", "seb_mismatch", "note_invalid"]},
         "message": {"type": "string", "description": "translated for the caller"},
     },
 }
@@ -293,6 +294,47 @@ def openapi_document() -> dict[str, Any]:
                        "(proctor, teacher; audited); the page gets attempt:closed",
             "parameters": [attempt_id],
             "responses": {"200": _json(_ref("SubmitAck")), **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/timeline": {"get": {
+            "summary": "The attempt's integrity events and the staff's actions and notes, "
+                       "oldest first, as the proctor's console shows them (proctor, teacher)",
+            "parameters": [attempt_id],
+            "responses": {"200": _json({
+                "type": "object", "required": ["attempt_id", "server_now", "max_note",
+                                               "entries"],
+                "properties": {
+                    "attempt_id": {"type": "string"}, "server_now": TIME,
+                    "max_note": {"type": "integer", "description": "longest note accepted"},
+                    "entries": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["at", "type", "source", "severity", "label"],
+                        "properties": {
+                            "at": TIME, "client_at": {**TIME, "nullable": True},
+                            "type": {"type": "string",
+                                     "description": "an event type, or a staff action"},
+                            "source": {"type": "string"},
+                            "severity": {"type": "string"},
+                            "label": {"type": "string",
+                                      "description": "translated for the caller"},
+                            "by": {"type": "string", "nullable": True,
+                                   "description": "the staff member, for an action"},
+                            "duration_ms": {"type": "integer", "nullable": True,
+                                            "description": "time away, on a return"},
+                            "detail": {"type": "object",
+                                       "description": "only what the event type keeps"},
+                        }}}}}),
+                **_errors(401, 403, 404)}}},
+        "/attempts/{attempt_id}/notes": {"post": {
+            "summary": "A proctor's note on the attempt, as on its integrity report "
+                       "(proctor, teacher; audited)",
+            "parameters": [attempt_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"],
+                "properties": {"text": {"type": "string", "minLength": 1,
+                                        "maxLength": MAX_PROCTOR_NOTE}}}}}},
+            "responses": {"201": _json({
+                "type": "object", "required": ["ok", "text"],
+                "properties": {"ok": {"type": "boolean"}, "text": {"type": "string"}}}),
+                **_errors(401, 403, 404, 422)}}},
         "/attempts/{attempt_id}/resume": {"post": {
             "summary": "Resume a paused attempt (proctor, teacher)", "parameters": [attempt_id],
             "responses": {"200": _json(_ref("Clock")), **_errors(401, 403, 404)}}},
