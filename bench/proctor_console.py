@@ -32,6 +32,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -70,6 +71,8 @@ EVENT_CYCLE = ("tab_hidden", "tab_visible", "copy", "paste")
 COUNTED = ["copy", "paste", "tab_hidden", "tab_visible"]
 THRESHOLDS = {"focus_losses": 3.0, "away_seconds": 30.0, "copy_paste": 4.0}
 PROCTOR = "/proctor"
+#: A web node's minute report of its group commits (ardoise/cli/server.py).
+GROUP_LINE = re.compile(r"group commit of ([\w ]+): (\d+) in (\d+) transactions")
 
 
 # -- seeding beyond exam_load's: the policy and a proctor with a token ------------------------
@@ -350,12 +353,12 @@ class Outcome:
     consoles: int
     web_nodes: int = 1
     events_stored: int | None = None  # client events stored from the console phase on
-    saves_acked: int = 0  # console phase
-    events_acked: int = 0  # console phase
     refreshes: int = 0  # the console's progress fetches
     refresh_p50: float | None = None
     refresh_p99: float | None = None
-    commits_per_write: float | None = None  # database commits per acknowledged save or event
+    #: What the web nodes' group commits did over the run (from their minute logs):
+    #: name -> [requests, transactions].
+    group_commit: dict[str, list[int]] = field(default_factory=dict)
     joined: int = 0
     events_sent: int = 0  # emitted in the console phase and acknowledged ok
     events_received: int = 0  # of those, pushed to a console (counted per console)
@@ -480,11 +483,10 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
         children.extend(gens + cons)
         groups = {"server": {s.pid for s in servers}, "worker": {worker.pid},
                   "generators": {g.pid for g in gens}, "consoles": {c.pid for c in cons}}
-        snapshots, commits = {}, {}
+        snapshots = {}
         for name, at in (("t1", t1), ("t2", t2), ("t3", t3)):
             sleep_until(at)
             snapshots[name] = proc_cpu(groups)
-            commits[name] = committed(url)
             print(f"  {name} reached", flush=True)
         out.server_rss_mb = sum(rss_mb(s.pid) or 0 for s in servers)
         limit = t3 + args.ack_timeout + args.drain + 40
@@ -502,14 +504,14 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
             for child in gens + cons:
                 print(child.tail(), file=sys.stderr)
         summarise(out, gen_results, con_results, t2, t3, args)
-        # The console phase only: PostgreSQL's backends report their counts lazily (up to
-        # about 10 s late), which a phase starting a minute after the start storm tolerates.
-        acked = out.saves_acked + out.events_acked
-        if acked:
-            out.commits_per_write = (commits["t3"] - commits["t2"]) / acked
         out.events_stored = stored_since(url, t2)
         for server in servers:
-            found = exceptions_in(server.log.read_text(errors="replace"))
+            log = server.log.read_text(errors="replace")
+            for name, requests, batches in GROUP_LINE.findall(log):
+                totals = out.group_commit.setdefault(name, [0, 0])
+                totals[0] += int(requests)
+                totals[1] += int(batches)
+            found = exceptions_in(log)
             out.server_exceptions = dict(Counter(out.server_exceptions) + found)
             if not server.alive():
                 out.note += f"{server.name} died; "
@@ -517,21 +519,6 @@ def run_scenario(args: argparse.Namespace, workdir: Path, students: int) -> Outc
         for child in reversed(children):
             child.stop()
     return out
-
-
-def committed(url: str) -> int:
-    """Transactions committed so far in the bench's database (PostgreSQL's statistics)."""
-    import psycopg2
-
-    conn = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT xact_commit FROM pg_stat_database "
-                        "WHERE datname = current_database()")
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    finally:
-        conn.close()
 
 
 def stored_since(url: str, since: float) -> int:
@@ -576,8 +563,6 @@ def summarise(out: Outcome, gens: list[dict[str, Any]], cons: list[dict[str, Any
             if ok and t2 <= emitted < t3]
     out.ack_p50, out.ack_p99 = pct(acks, 50), pct(acks, 99)
     out.events_per_s = len([e for e in sent if e[4] and e[2] < t3]) / (2 * args.duration)
-    out.saves_acked = sum(len(g["save_ms"]["console"]) for g in gens)
-    out.events_acked = len([e for e in sent if e[4] and t2 <= e[2] < t3])
     for phase in ("baseline", "console"):
         saves = [v for g in gens for v in g["save_ms"][phase]]
         out.save_p50[phase], out.save_p99[phase] = pct(saves, 50), pct(saves, 99)
@@ -608,6 +593,12 @@ def summarise(out: Outcome, gens: list[dict[str, Any]], cons: list[dict[str, Any
         pushes = out.events_received
         if pushes:
             out.server_cost_ms_per_push = 1000 * (live["server_s"] - base["server_s"]) / pushes
+
+
+def grouped(totals: dict[str, list[int]]) -> str:
+    return ", ".join(f"{name} {requests} in {batches} transactions "
+                     f"({requests / max(1, batches):.2f} each)"
+                     for name, (requests, batches) in sorted(totals.items())) or "none logged"
 
 
 def report(outcomes: list[Outcome]) -> str:
@@ -651,8 +642,8 @@ def report(outcomes: list[Outcome]) -> str:
             f"{o.errors or 'none'}; console errors {o.console_errors or 'none'}; loop lag p99 "
             f"generators {fmt(o.gen_loop_lag_p99)} ms, console "
             f"{fmt(o.console_loop_lag_p99)} ms; server RSS {fmt(o.server_rss_mb)} MB; "
-            f"server tracebacks {o.server_exceptions or 'none'}; database commits per "
-            f"acknowledged save or event {fmt(o.commits_per_write, 2)}; other work before the run "
+            f"server tracebacks {o.server_exceptions or 'none'}; group commits (logged "
+            f"minutes) {grouped(o.group_commit)}; other work before the run "
             f"{o.background:.0f} % of a core. {o.note}".rstrip())
     return "\n".join(rows)
 
