@@ -164,6 +164,7 @@ class CandidateProgress:
     deadline: datetime | None
     score: float | None
     max_score: float | None
+    paused_at: datetime | None = None  # paused or locked: the clock stopped then
 
 
 def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
@@ -206,6 +207,7 @@ def progress(session: Session, sitting: Sitting) -> list[CandidateProgress]:
                 deadline=attempt.deadline if attempt else None,
                 score=attempt.score if attempt else None,
                 max_score=attempt.max_score if attempt else None,
+                paused_at=attempt.paused_at if attempt else None,
             )
         )
     return rows

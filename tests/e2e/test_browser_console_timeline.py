@@ -96,6 +96,9 @@ def test_a_proctor_follows_a_students_timeline_and_adds_a_note(
     waiting = console.locator('#progress tbody tr[data-attempt-id=""]')
     expect(waiting).to_have_count(1)
     expect(waiting.locator(".watch-timeline")).to_have_count(0)
+    # Time left under the deadline (the sitting gives an hour), none for the other.
+    expect(row.locator(".time-left")).to_have_text(re.compile(r"^(5\d|60) min restantes$"))
+    expect(waiting.locator(".time-left")).to_have_count(0)
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     detail = console.locator(f"#timeline-{attempt_id}")

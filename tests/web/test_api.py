@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.testing import FlaskClient
 
 from ardoise.db import Database
+from exam_engine import attempts
 from exam_engine.chain import verify
 from exam_engine.models import Sitting
 from student_records import service as records
@@ -160,3 +163,35 @@ def test_openapi_documents_every_item_type(client: FlaskClient) -> None:
         for operation in path.values():
             for response in operation["responses"].values():
                 assert "schema" in response["content"]["application/json"]
+
+
+def test_the_proctors_table_gives_each_open_attempt_its_time_left(
+        client: FlaskClient, app_db: Database, world: School, sitting: Sitting) -> None:
+    """Time left: to the deadline from now while the clock runs, frozen at the pause while
+    it is stopped, none for a student who has not started."""
+    from datetime import datetime
+
+    student = bearer(app_db, world.students[0])
+    proctor = bearer(app_db, world.proctor)
+    attempt_id = client.post(f"/api/v1/sittings/{sitting.id}/attempts", headers=student,
+                             json={}).json["attempt_id"]
+
+    def rows() -> tuple[dict[str, Any], dict[str, Any]]:
+        body = client.get(f"/api/v1/sittings/{sitting.id}/progress", headers=proctor).json
+        by_name = {c["username"]: c for c in body["candidates"]}
+        return by_name[world.students[0].username], {**by_name[world.students[1].username],
+                                                     "server_now": body["server_now"]}
+
+    running, idle = rows()
+    now = datetime.fromisoformat(idle["server_now"].replace("Z", "+00:00"))
+    deadline = datetime.fromisoformat(running["deadline"].replace("Z", "+00:00"))
+    assert 0 <= running["remaining_ms"] - (deadline - now).total_seconds() * 1000 <= 5000
+    assert idle["remaining_ms"] is None
+    client.post(f"/api/v1/attempts/{attempt_id}/pause", headers=proctor)
+    with app_db.session() as session:
+        attempt = attempts.get_attempt(session, attempt_id)
+        frozen = round((attempt.deadline - attempt.paused_at).total_seconds() * 1000)  # type: ignore[operator]
+    paused, _ = rows()
+    assert paused["state"] == "paused" and paused["remaining_ms"] == frozen
+    again, _ = rows()
+    assert again["remaining_ms"] == frozen  # the clock is stopped

@@ -172,13 +172,23 @@ def progress(sitting_id: str) -> ResponseReturnValue:
                                  now),
              "answered": r.answered,
              "total": r.total, "last_saved_at": iso(r.last_saved_at),
-             "deadline": iso(r.deadline), "score": r.score, "max_score": r.max_score,
+             "deadline": iso(r.deadline), "remaining_ms": time_left_ms(r, now),
+             "score": r.score, "max_score": r.max_score,
              "flags": flags.get(r.attempt_id or "", [])}
             for r in sittings.progress(db, sitting)
         ]
         # Flagged students first (most flags first), otherwise in the sitting's order.
         rows.sort(key=lambda row: -len(row["flags"]))
     return jsonify({"sitting_id": sitting_id, "server_now": iso(utcnow()), "candidates": rows})
+
+
+def time_left_ms(row: sittings.CandidateProgress, now: datetime) -> int | None:
+    """An open attempt's time left on the proctor's table: to its deadline from now, or from
+    when its clock stopped (paused, locked); none for the others."""
+    if row.deadline is None or row.state not in ("in_progress", "paused", "locked"):
+        return None
+    stopped = row.paused_at or now
+    return max(0, round((row.deadline - stopped).total_seconds() * 1000))
 
 
 #: In progress with no save, event or join for this long: idle on the proctor's table.

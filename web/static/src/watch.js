@@ -107,6 +107,23 @@ class ProgressTable {
     this.table.dataset.stale = "false";
   }
 
+  // "12 min left" under the deadline of an open attempt (frozen while its clock is stopped).
+  timeLeft(cell, remaining) {
+    let left = cell.querySelector(".time-left");
+    if (!Number.isFinite(remaining)) {
+      left?.remove();
+      return;
+    }
+    if (!left) {
+      left = document.createElement("span");
+      left.className = "time-left";
+      cell.append(left);
+    }
+    const minutes = Math.ceil(remaining / 60000);
+    left.textContent = this.label("left", "%(n)s min left").replace("%(n)s", String(minutes));
+    left.classList.toggle("short", remaining < 5 * 60000);
+  }
+
   render(payload) {
     const candidates = Array.isArray(payload?.candidates) ? payload.candidates : [];
     const seen = new Set();
@@ -231,6 +248,7 @@ class ProgressTable {
       cells.username.textContent = candidate.username ?? "";
     }
     timeCell(cells.deadline, candidate.deadline);
+    this.timeLeft(cells.deadline, candidate.remaining_ms);
 
     const open = Boolean(candidate.attempt_id) && ["in_progress", "paused", "idle", "disconnected"].includes(state);
     const locked = Boolean(candidate.attempt_id) && state === "locked";
