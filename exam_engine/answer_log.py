@@ -63,16 +63,21 @@ def save(
     outcome = save_many(session, [SaveRequest(attempt_id, student_id, slot, seq, response, now,
                                               device_id)],
                         grace_seconds=grace_seconds, registry=registry)[0]
-    if isinstance(outcome, DomainError):
+    if isinstance(outcome, DomainError | Busy):
         raise outcome
     return outcome
+
+
+class Busy(Exception):
+    """The save's attempt was locked by another transaction when its batch was written
+    (``save_many(skip_locked=True)``): nothing was written; save it again on its own."""
 
 
 def save_many(
     session: Session, requests: Sequence[SaveRequest], *, grace_seconds: float,
     registry: ItemTypeRegistry | None = None,
-    check: Callable[[SaveRequest], None] | None = None,
-) -> list[SaveAck | DomainError]:
+    check: Callable[[SaveRequest], None] | None = None, skip_locked: bool = False,
+) -> list[SaveAck | DomainError | Busy]:
     """Record several saves (of one attempt or many) in the caller's unit of work, in order:
     each one's acknowledgement, or the refusal that left it unwritten (a refusal writes
     nothing and does not touch the others). ``check`` may refuse a save (by raising a
@@ -80,9 +85,12 @@ def save_many(
 
     The attempts' rows are locked in id order, so that batches on several web nodes never
     wait on each other in a cycle; a save therefore costs a share of a few statements,
-    however many are in the batch.
+    however many are in the batch. With ``skip_locked`` (PostgreSQL; SQLite has one writer
+    at a time anyway) a batch does not wait for an attempt another transaction holds (a
+    submit, a grading, a join): that attempt's saves come back :class:`Busy`, unwritten, and
+    the others are not held up behind it.
     """
-    outcomes: list[SaveAck | DomainError | None] = [None] * len(requests)
+    outcomes: list[SaveAck | DomainError | Busy | None] = [None] * len(requests)
     canonical: dict[int, str] = {}
     for index, request in enumerate(requests):
         seq, slot = request.seq, request.slot
@@ -100,8 +108,13 @@ def save_many(
     wanted = [requests[i] for i in canonical if outcomes[i] is None]
     ids = sorted({r.attempt_id for r in wanted})
     found = {a.id: a for a in session.scalars(
-        select(Attempt).where(Attempt.id.in_(ids)).order_by(Attempt.id).with_for_update())
+        select(Attempt).where(Attempt.id.in_(ids)).order_by(Attempt.id)
+        .with_for_update(skip_locked=skip_locked))
     } if ids else {}
+    busy: set[str] = set()
+    if skip_locked and len(found) < len(ids):
+        busy = set(session.scalars(select(Attempt.id).where(
+            Attempt.id.in_([i for i in ids if i not in found]))))
     logged = {(e.attempt_id, e.seq): e for e in session.scalars(
         select(AnswerLogEntry).where(AnswerLogEntry.attempt_id.in_(ids),
                                      AnswerLogEntry.seq.in_({r.seq for r in wanted})))
@@ -114,6 +127,9 @@ def save_many(
         if outcomes[index] is not None:
             continue
         attempt = found.get(request.attempt_id)
+        if request.attempt_id in busy:
+            outcomes[index] = Busy(request.attempt_id)
+            continue
         try:
             if attempt is None:
                 raise AttemptRefused("not_found")

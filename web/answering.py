@@ -100,15 +100,31 @@ class SaveGroup:
         self.group: GroupCommit[answer_log.SaveRequest, answer_log.SaveAck] = \
             GroupCommit(self._apply, max_batch=MAX_SAVE_BATCH, name="saves")
 
-    def _apply(self, requests: Sequence[answer_log.SaveRequest]
-               ) -> list[answer_log.SaveAck | DomainError]:
+    def _write(self, requests: Sequence[answer_log.SaveRequest], *, skip_locked: bool
+               ) -> list[answer_log.SaveAck | DomainError | answer_log.Busy]:
         with self.database.session() as session:
             def check(request: answer_log.SaveRequest) -> None:
                 uploads.check_saved_reference(session, self.data_dir, request.attempt_id,
                                               request.slot, request.response)
 
             return answer_log.save_many(session, requests, grace_seconds=self.grace,
-                                        check=check)
+                                        check=check, skip_locked=skip_locked)
+
+    def _apply(self, requests: Sequence[answer_log.SaveRequest]
+               ) -> list[answer_log.SaveAck | DomainError | answer_log.Busy]:
+        # A batch never waits for an attempt that another transaction holds.
+        return self._write(requests, skip_locked=True)
+
+    def save(self, request: answer_log.SaveRequest) -> answer_log.SaveAck:
+        """Write ``request`` in the next batch, or on its own (waiting for its attempt) when
+        another transaction held its attempt as the batch was written."""
+        try:
+            return self.group.submit(request)
+        except answer_log.Busy:
+            outcome = self._write([request], skip_locked=False)[0]
+        if isinstance(outcome, DomainError | answer_log.Busy):
+            raise outcome
+        return outcome
 
 
 #: Saves written in one transaction at most.
@@ -141,7 +157,7 @@ def save(database: Database, grace: float, user: Person, payload: dict[str, Any]
     request = answer_log.SaveRequest(attempt_id, user.id, payload.get("slot"),
                                      payload.get("seq"), payload.get("response"), utcnow(),
                                      device_id)
-    ack = save_group(database, grace, data_dir).group.submit(request)
+    ack = save_group(database, grace, data_dir).save(request)
     result = {"ok": True, "seq": ack.seq, "saved_at": ack.saved_at, "hash": ack.hash}
     if ack.stale:
         result["stale_seq"] = True

@@ -44,18 +44,35 @@ def right(kind: str) -> object:
 
 
 class Holder(threading.Thread):
-    """Holds one attempt's row lock (SQLite: the write lock) until released."""
+    """Holds one attempt's row lock until released (SQLite: the database's write lock)."""
 
     def __init__(self, database: Database, attempt_id: str) -> None:
         super().__init__(daemon=True)
         self.database, self.attempt_id = database, attempt_id
         self.holding, self.release = threading.Event(), threading.Event()
+        self.pid: int | None = None
+
+    def hold(self, session: Any) -> None:
+        attempts.get_attempt(session, self.attempt_id, for_update=True)
 
     def run(self) -> None:
         with self.database.session() as session:
-            attempts.get_attempt(session, self.attempt_id, for_update=True)
+            if self.database.url.startswith("postgresql"):
+                self.pid = session.scalar(text("SELECT pg_backend_pid()"))
+            self.hold(session)
             self.holding.set()
             self.release.wait(30)
+
+
+class LogHolder(Holder):
+    """Holds up every batch (not one attempt): PostgreSQL's table lock on the answer log
+    (a batch skips a locked attempt, it cannot skip its table); SQLite's write lock."""
+
+    def hold(self, session: Any) -> None:
+        if self.database.url.startswith("postgresql"):
+            session.execute(text("LOCK TABLE answer_log IN ACCESS EXCLUSIVE MODE"))
+        else:
+            super().hold(session)
 
 
 def start(call: Callable[[], Any], into: dict[int, Any], key: int) -> threading.Thread:
@@ -88,7 +105,7 @@ def test_saves_queued_behind_a_batch_share_the_next_transaction(database: Databa
                                                                 tmp_path: Path) -> None:
     students, ids, kinds = world_of(database, 3)
     group = answering.save_group(database, GRACE, tmp_path)
-    holder = Holder(database, ids[0])
+    holder = LogHolder(database, ids[0])
     holder.start()
     assert holder.holding.wait(10)
 
@@ -120,7 +137,7 @@ def test_saves_queued_behind_a_batch_share_the_next_transaction(database: Databa
 
 def test_a_refusal_in_a_batch_is_that_save_s_alone(database: Database, tmp_path: Path) -> None:
     students, ids, kinds = world_of(database, 2)
-    holder = Holder(database, ids[0])
+    holder = LogHolder(database, ids[0])
     holder.start()
     assert holder.holding.wait(10)
     group = answering.save_group(database, GRACE, tmp_path)
@@ -156,15 +173,14 @@ def pg_database(pg_template: str) -> Iterator[Database]:
 
 def test_a_batch_that_fails_as_a_whole_is_retried_one_save_at_a_time(
         pg_database: Database, tmp_path: Path) -> None:
-    """The queued batch loses its database connection while it waits for a row lock: every
-    save of it is written again alone, and each caller is told only of its own."""
+    """The second batch loses its database connection while it waits for a lock: every save
+    of it is written again alone, and each caller is told only of its own."""
     database = pg_database
     students, ids, kinds = world_of(database, 3)
     group = answering.save_group(database, GRACE, tmp_path)
-    first, second = Holder(database, ids[0]), Holder(database, ids[1])
+    first = LogHolder(database, ids[0])
     first.start()
-    second.start()
-    assert first.holding.wait(10) and second.holding.wait(10)
+    assert first.holding.wait(10)
     results: dict[int, Any] = {}
 
     def save(n: int, seq: int) -> dict[str, Any]:
@@ -172,27 +188,35 @@ def test_a_batch_that_fails_as_a_whole_is_retried_one_save_at_a_time(
                               {"attempt_id": ids[n], "slot": 0, "seq": seq,
                                "response": right(kinds[n])}, None, data_dir=tmp_path)
 
-    threads = [start(lambda: save(0, 1), results, 0)]
-    wait_for(lambda: group.group._busy, "the first batch never started")
-    threads += [start(lambda n=n: save(n, 2 if n == 0 else 1), results, n + 1)
-                for n in range(3)]
-    wait_for(lambda: len(group.group._queue) == 3, "the saves never queued")
-    first.release.set()  # the first batch commits; the next one waits on the second lock
     blocked = text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                    "AND datname = current_database()")
     admin = Database(database.url)
-    try:
-        def waiting() -> list[int]:
-            with admin.session() as session:
-                return list(session.scalars(blocked))
 
-        wait_for(lambda: bool(waiting()), "the second batch never waited on the lock")
-        ended = set(waiting())
+    def waiting() -> set[int]:
+        with admin.session() as session:
+            return set(session.scalars(blocked))
+
+    try:
+        threads = [start(lambda: save(0, 1), results, 0)]
+        wait_for(lambda: bool(waiting()), "the first batch never waited on the log's lock")
+        threads += [start(lambda n=n: save(n, 2 if n == 0 else 1), results, n + 1)
+                    for n in range(3)]
+        wait_for(lambda: len(group.group._queue) == 3, "the saves never queued")
+        # A second table lock queues behind the first batch: the batch of three waits on it.
+        second = LogHolder(database, ids[0])
+        second.start()
+        wait_for(lambda: len(waiting()) == 2, "the second table lock never queued")
+        first.release.set()
+        assert second.holding.wait(10)  # the first batch committed, the second lock holds
+        wait_for(lambda: bool(waiting()), "the batch of three never waited")
+        wait_for(lambda: group.group.batches == 1, "the first batch never finished")
+        ended = waiting() - {second.pid}
+        assert len(ended) == 1
         with admin.session() as session:
             for pid in ended:
                 session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # The batch's first save is written again alone; the second waits alone for its lock.
-        wait_for(lambda: bool(set(waiting()) - ended), "the saves were not retried alone")
+        # Its first save is written again alone, and waits alone for the table.
+        wait_for(lambda: bool(waiting() - ended), "the saves were not retried alone")
         assert group.group.batches == 1 and set(results) == {0}  # the three not answered yet
     finally:
         admin.dispose()
@@ -204,3 +228,32 @@ def test_a_batch_that_fails_as_a_whole_is_retried_one_save_at_a_time(
         assert chain_ok(database, attempt_id)
     with database.session() as session:
         assert [attempts.get_attempt(session, i).last_seq for i in ids] == [2, 1, 1]
+
+
+def test_a_batch_does_not_wait_for_an_attempt_another_transaction_holds(
+        pg_database: Database, tmp_path: Path) -> None:
+    """A save whose attempt is held (a submit, a grading, a join) waits on its own: the
+    saves of other attempts are written meanwhile."""
+    database = pg_database
+    students, ids, kinds = world_of(database, 3)
+    holder = Holder(database, ids[0])
+    holder.start()
+    assert holder.holding.wait(10)
+    results: dict[int, Any] = {}
+
+    def save(n: int) -> dict[str, Any]:
+        return answering.save(database, GRACE, students[n],
+                              {"attempt_id": ids[n], "slot": 0, "seq": 1,
+                               "response": right(kinds[n])}, None, data_dir=tmp_path)
+
+    held = start(lambda: save(0), results, 0)
+    others = [start(lambda n=n: save(n), results, n) for n in (1, 2)]
+    for thread in others:
+        thread.join(20)
+    assert results[1]["ok"] and results[2]["ok"]  # written while the first attempt is held
+    assert 0 not in results
+    holder.release.set()
+    held.join(20)
+    assert results[0]["ok"]
+    for attempt_id in ids:
+        assert chain_ok(database, attempt_id)
