@@ -361,6 +361,7 @@ class Presence:
 def presence(session: Session, sitting_id: str) -> dict[str, Presence]:
     """Each attempt's open exam-page connections and last sign of life (attempts that never
     joined a page have none)."""
-    return {t.attempt_id: Presence(t.connections or 0, t.last_seen_at)
-            for t in session.scalars(select(IntegrityTally).where(
-                IntegrityTally.sitting_id == sitting_id))}
+    return {row.attempt_id: Presence(row.connections or 0, row.last_seen_at)
+            for row in session.execute(select(
+                IntegrityTally.attempt_id, IntegrityTally.connections,
+                IntegrityTally.last_seen_at).where(IntegrityTally.sitting_id == sitting_id))}
