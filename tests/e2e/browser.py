@@ -44,7 +44,7 @@ def log_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD) 
 
 
 def open_watched(browser: Browser, base: str, username: str, problems: list[str],
-                 locale: str = "fr-CA") -> Page:
+                 locale: str = "fr-CA", password: str = DEMO_PASSWORD) -> Page:
     """A new browser context logged in as ``username``, whose console errors and page
     errors are appended to ``problems`` (a test asserts it stays empty)."""
     context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
@@ -56,5 +56,5 @@ def open_watched(browser: Browser, base: str, username: str, problems: list[str]
 
     page.on("console", watch)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    log_in(page, base, username)
+    log_in(page, base, username, password)
     return page

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
@@ -26,7 +26,7 @@ from exam_engine.models import Attempt, DisplayMode
 from proctoring import events, policies
 from proctoring.models import IntegrityEvent
 from student_records.models import AuditEntry
-from tests.e2e.browser import log_in
+from tests.e2e.browser import open_watched
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import unique_prefix, wait_until
 from tests.e2e.test_browser_integrity import LEAVE
@@ -46,17 +46,7 @@ PAUSE = """async (url) => {
 def watched(browser: Browser, base: str, username: str, problems: list[str]) -> Page:
     """A French browser context logged in as ``username`` (the factories' password), its
     console errors and page errors appended to ``problems``."""
-    context = browser.new_context(locale="fr-CA", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-
-    def watch(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", watch)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    log_in(page, base, username, PASSWORD)
-    return page
+    return open_watched(browser, base, username, problems, password=PASSWORD)
 
 
 def test_a_proctor_follows_a_students_timeline_and_adds_a_note(

@@ -27,6 +27,33 @@ class Gate:
         return [ValueError(f"odd {r}") if r % 2 else r * 10 for r in requests]
 
 
+def queue_behind_first_batch(group: GroupCommit[int, int], gate: Gate, values: tuple[int, ...],
+                             errors: type[Exception]) -> tuple[object, dict[int, object]]:
+    """Submit 2 (its batch held by ``gate``), queue ``values`` behind it, release the gate,
+    and return 2's result and each value's result (an error's text for ``errors``)."""
+    first: dict[str, object] = {}
+    leader = threading.Thread(target=lambda: first.setdefault("r", group.submit(2)))
+    leader.start()
+    assert gate.entered.wait(10)
+    results: dict[int, object] = {}
+
+    def call(value: int) -> None:
+        try:
+            results[value] = group.submit(value)
+        except errors as error:
+            results[value] = str(error)
+
+    waiting = [threading.Thread(target=call, args=(v,)) for v in values]
+    for thread in waiting:
+        thread.start()
+    while len(group._queue) < len(values):  # all queued behind the first batch
+        threading.Event().wait(0.01)
+    gate.release.set()
+    for thread in [leader, *waiting]:
+        thread.join(10)
+    return first["r"], results
+
+
 def test_a_lone_request_is_applied_at_once_in_its_own_batch() -> None:
     seen: list[list[int]] = []
 
@@ -42,27 +69,8 @@ def test_a_lone_request_is_applied_at_once_in_its_own_batch() -> None:
 def test_requests_arriving_during_a_batch_share_the_next_one() -> None:
     gate = Gate()
     group: GroupCommit[int, int] = GroupCommit(gate, max_batch=4)
-    first: dict[str, object] = {}
-    leader = threading.Thread(target=lambda: first.setdefault("r", group.submit(2)))
-    leader.start()
-    assert gate.entered.wait(10)
-    results: dict[int, object] = {}
-
-    def call(value: int) -> None:
-        try:
-            results[value] = group.submit(value)
-        except ValueError as error:
-            results[value] = str(error)
-
-    waiting = [threading.Thread(target=call, args=(v,)) for v in (4, 5, 6, 8, 10)]
-    for thread in waiting:
-        thread.start()
-    while len(group._queue) < 5:  # all five queued behind the first batch
-        threading.Event().wait(0.01)
-    gate.release.set()
-    for thread in [leader, *waiting]:
-        thread.join(10)
-    assert first["r"] == 20
+    first, results = queue_behind_first_batch(group, gate, (4, 5, 6, 8, 10), ValueError)
+    assert first == 20
     assert results == {4: 40, 5: "odd 5", 6: 60, 8: 80, 10: 100}
     # The first batch alone; the five queued ones in batches of at most four.
     assert gate.batches[0] == [2]
@@ -106,27 +114,8 @@ def test_a_failed_batch_is_applied_again_one_request_at_a_time() -> None:
         return gate(requests)
 
     group: GroupCommit[int, int] = GroupCommit(apply)
-    first: dict[str, object] = {}
-    leader = threading.Thread(target=lambda: first.setdefault("r", group.submit(2)))
-    leader.start()
-    assert gate.entered.wait(10)
-    results: dict[int, object] = {}
-
-    def call(value: int) -> None:
-        try:
-            results[value] = group.submit(value)
-        except ConnectionError as error:
-            results[value] = str(error)
-
-    waiting = [threading.Thread(target=call, args=(v,)) for v in (4, 5, 6)]
-    for thread in waiting:
-        thread.start()
-    while len(group._queue) < 3:
-        threading.Event().wait(0.01)
-    gate.release.set()
-    for thread in [leader, *waiting]:
-        thread.join(10)
-    assert first["r"] == 20 and results == {4: 40, 5: "connection lost", 6: 60}
+    first, results = queue_behind_first_batch(group, gate, (4, 5, 6), ConnectionError)
+    assert first == 20 and results == {4: 40, 5: "connection lost", 6: 60}
     assert gate.batches == [[2], [4, 5, 6], [4], [5], [6]]
 
 
