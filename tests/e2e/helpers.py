@@ -24,10 +24,11 @@ from sqlalchemy import select
 from ardoise.clock import parse_iso, utcnow
 from ardoise.db import Database
 from ardoise.ids import new_id
-from exam_engine import attempts
-from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot
+from exam_engine import attempts, sittings
+from exam_engine.models import AnswerLogEntry, Attempt, AttemptSlot, DisplayMode
+from proctoring import policies
 from student_records import service as records
-from tests.factories import ITEMS, PASSWORD, RIGHT, WRONG, make_school, open_sitting
+from tests.factories import ITEMS, PASSWORD, RIGHT, WRONG, School, make_school, open_sitting
 
 NAMESPACE = "/exam"
 TIMEOUT = 10.0
@@ -106,6 +107,24 @@ def seed_school(database: Database, *, students: int = 2, time_limit: int | None
 
 ITEM_TYPES = [kind for kind, _ in ITEMS]
 POINTS = {kind: float(content.get("points", 1)) for kind, content in ITEMS}
+
+
+def watched_sitting(database: Database, title: str, focus_losses: int
+                    ) -> tuple[School, str]:
+    """A school of two students and an hour-long sitting, open now, whose policy counts the
+    tab being left and flags at ``focus_losses``: the school and the sitting's id."""
+    prefix = unique_prefix()
+    with database.session() as session:
+        world = make_school(session, prefix, students=2)
+        now = utcnow()
+        sitting = sittings.schedule_sitting(
+            session, world.exam, title=f"{prefix}{title}", opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(hours=1), time_limit_seconds=3600,
+            class_id=world.klass.id, display_mode=DisplayMode.ONE_PER_SCREEN,
+            author_id=world.teacher.id)
+        policies.set_policy(session, sitting.id, counted=["tab_hidden"],
+                            thresholds={"focus_losses": focus_losses}, now=now)
+        return world, sitting.id
 
 
 def response_for(item_type: str, right: bool = True) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,16 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ardoise.clock import utcnow
-from exam_engine import attempts, sittings
-from exam_engine.models import Attempt, DisplayMode
-from proctoring import events, policies
+from exam_engine import attempts
+from exam_engine.models import Attempt
+from proctoring import events
 from proctoring.models import IntegrityEvent
 from student_records.models import AuditEntry
 from tests.e2e.browser import open_watched
 from tests.e2e.conftest import Stack
-from tests.e2e.helpers import unique_prefix, wait_until
+from tests.e2e.helpers import wait_until, watched_sitting
 from tests.e2e.test_browser_integrity import LEAVE
-from tests.factories import PASSWORD, make_school
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
 
@@ -51,19 +50,9 @@ def watched(browser: Browser, base: str, username: str, problems: list[str]) -> 
 
 def test_a_proctor_follows_a_students_timeline_and_adds_a_note(
         stack: Stack, browser: Browser) -> None:
-    prefix = unique_prefix()
-    with stack.database.session() as session:
-        world = make_school(session, prefix, students=2)
-        now = utcnow()
-        sitting = sittings.schedule_sitting(
-            session, world.exam, title=f"{prefix}Chronologie",
-            opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(hours=1),
-            time_limit_seconds=3600, class_id=world.klass.id,
-            display_mode=DisplayMode.ONE_PER_SCREEN, author_id=world.teacher.id)
-        policies.set_policy(session, sitting.id, counted=["tab_hidden"],
-                            thresholds={"focus_losses": 5}, now=now)
-        sitting_id, student = sitting.id, world.students[0]
-        username, name, proctor = student.username, student.display_name, world.proctor.username
+    world, sitting_id = watched_sitting(stack.database, "Chronologie", focus_losses=5)
+    student = world.students[0]
+    username, name, proctor = student.username, student.display_name, world.proctor.username
 
     problems: list[str] = []
     console = watched(browser, stack.server.url, proctor, problems)

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from ardoise.clock import utcnow
-from exam_engine import sittings
-from exam_engine.models import Attempt, DisplayMode
-from proctoring import policies
+from exam_engine.models import Attempt
 from proctoring.models import IntegrityEvent, IntegrityFlag
 from tests.e2e.conftest import Stack
-from tests.e2e.helpers import unique_prefix, wait_until
-from tests.factories import PASSWORD, make_school
+from tests.e2e.helpers import wait_until, watched_sitting
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.postgres]
 
@@ -41,20 +37,8 @@ LEAVE = """(state) => {
 
 def test_a_student_who_leaves_the_tab_is_recorded_flagged_and_warned(
         stack: Stack, browser: Browser) -> None:
-    prefix = unique_prefix()
-    with stack.database.session() as session:
-        world = make_school(session, prefix, students=2)
-        now = utcnow()
-        sitting = sittings.schedule_sitting(
-            session, world.exam, title=f"{prefix}Intégrité", opens_at=now - timedelta(minutes=1),
-            closes_at=now + timedelta(hours=1), time_limit_seconds=3600,
-            class_id=world.klass.id, display_mode=DisplayMode.ONE_PER_SCREEN,
-            author_id=world.teacher.id)
-        policies.set_policy(session, sitting.id, counted=["tab_hidden"],
-                            thresholds={"focus_losses": 2}, now=now)
-        sitting_id, username = sitting.id, world.students[1].username
-        proctor = world.proctor.username
-
+    world, sitting_id = watched_sitting(stack.database, "Intégrité", focus_losses=2)
+    username, proctor = world.students[1].username, world.proctor.username
 
     console_context = browser.new_context(locale="fr-CA",
                                           viewport={"width": 1280, "height": 900})
